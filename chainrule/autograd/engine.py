@@ -1,0 +1,228 @@
+"""The backward pass: one reverse walk over the recorded graph, applying the chain rule.
+
+For every node in reverse topological order, the engine takes the gradient that reached the
+node's output, asks the node's Function for the vector-Jacobian product with respect to each
+input, sums that back to the input's shape (unbroadcast) and adds it to what the input has
+already received (fan-out adds). Leaves keep their total in ``.grad``.
+"""
+
+from __future__ import annotations
+
+from chainrule.autograd.function import _anomaly_mode, _check_finite
+
+
+def _topological_order(roots) -> list:
+    """Tensors reachable from ``roots`` through recorded nodes, parents before children.
+
+    Iterative depth-first search: an unrolled RNN makes graphs far deeper than Python's
+    recursion limit.
+    """
+    order = []
+    visited = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is not None:
+            for p in ctx.parents:
+                if p is not None and id(p) not in visited:
+                    stack.append((p, False))
+    return order
+
+
+def unbroadcast(grad, shape, ctx):
+    """Sum ``grad`` down to ``shape`` (undoing broadcasting); check the result's shape."""
+    if grad.shape == shape:
+        return grad
+    ndim = len(shape)
+    lead = grad.ndim - ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"{ctx.name()}: gradient of shape {tuple(grad.shape)} has fewer dimensions than "
+            f"its input of shape {tuple(shape)}"
+        )
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes)
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"{ctx.name()}: gradient of shape {tuple(grad.shape)} does not match its input "
+            f"of shape {tuple(shape)}"
+        )
+    return grad
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use saved values after they "
+    "were freed): {op} already ran its backward and released what it saved. "
+    "Specify retain_graph=True on the first backward() or autograd.grad() call if you need "
+    "to backward through the graph a second time."
+)
+
+
+def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
+    """Propagate ``root_grads`` (arrays) from ``roots`` (Tensors) to every leaf.
+
+    Without ``capture``, leaves accumulate into ``.grad`` (and tensors that called
+    ``retain_grad()`` keep theirs). With ``capture`` (a set of tensor ids), nothing is written
+    to ``.grad``; the gradients of those tensors are returned in a dict keyed by id.
+    """
+    from chainrule.tensor import Tensor
+
+    order = _topological_order(roots)
+    grads: dict = {}
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    captured = {}
+    anomaly = _anomaly_mode.get()
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t._hooks:
+            for hook in t._hooks.values():
+                out = hook(Tensor._make(g, t._device))
+                if out is not None:
+                    g = out.data
+        ctx = t._ctx
+        if capture is not None:
+            if id(t) in capture:
+                captured[id(t)] = g
+        elif ctx is None or t._retains_grad:
+            _accumulate(t, g)
+        if ctx is None:
+            continue
+        if ctx.freed:
+            raise RuntimeError(_FREED_MESSAGE.format(op=ctx.name()))
+        if ctx._versions:
+            for saved, version in ctx._versions:
+                if saved._version[0] != version:
+                    raise RuntimeError(
+                        "one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: {ctx.name()} saved a tensor of shape "
+                        f"{tuple(saved.shape)} at version {version}, and it is now at version "
+                        f"{saved._version[0]}. Use an out-of-place op (or .clone()) instead."
+                    )
+        in_grads = ctx.fn.backward(ctx, g)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        if not retain_graph:
+            ctx.saved_tensors = ()
+            ctx._versions = None
+            ctx.freed = True
+        for p, gi in zip(ctx.parents, in_grads):
+            if p is None or gi is None:
+                continue
+            if anomaly:
+                _check_finite(gi, ctx.fn.__name__, "backward", ctx)
+            if gi.shape != p.data.shape:
+                gi = unbroadcast(gi, p.data.shape, ctx)
+            if gi.dtype != p.data.dtype:
+                gi = gi.astype(p.data.dtype)
+            key = id(p)
+            if key in grads:
+                grads[key] = grads[key] + gi
+            else:
+                grads[key] = gi
+    return captured
+
+
+def _accumulate(t, g) -> None:
+    """Add ``g`` into ``t.grad`` (a fresh array: gradients may be shared between nodes)."""
+    from chainrule.tensor import Tensor
+
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    if t.grad is None:
+        xp = t._device.xp
+        t.grad = Tensor._make(xp.array(g, copy=True), t._device)
+    else:
+        t.grad = Tensor._make(t.grad.data + g, t._device)
+
+
+def _root_grads(outputs, grad_outputs, who: str):
+    from chainrule.tensor import Tensor
+
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"{who}: element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{who}: grad can be implicitly created only for scalar outputs "
+                    f"(output {i} has shape {tuple(out.shape)}); pass gradient=..."
+                )
+            grads.append(out._device.xp.ones_like(out.data))
+            continue
+        garr = g.data if isinstance(g, Tensor) else out._device.xp.asarray(g, out.data.dtype)
+        if garr.shape != out.data.shape:
+            raise RuntimeError(
+                f"{who}: Mismatch in shape: grad_output[{i}] has a shape of "
+                f"{tuple(garr.shape)} and output[{i}] has a shape of {tuple(out.shape)}."
+            )
+        grads.append(garr)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool = False) -> None:
+    """Accumulate d(tensors)/d(leaf) . grad_tensors into every leaf's ``.grad``."""
+    from chainrule.tensor import Tensor
+
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    run_backward(tensors, _root_grads(tensors, grad_tensors, "backward"), bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bool = False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors.
+        inputs: a Tensor or a sequence of Tensors that ``outputs`` depend on.
+        grad_outputs: the vector of the vector-Jacobian product (ones for scalar outputs).
+        retain_graph: keep saved values for another backward (default False).
+        allow_unused: return None for an input the outputs do not depend on, instead of raising.
+    """
+    from chainrule.tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    captured = run_backward(
+        outputs,
+        _root_grads(outputs, grad_outputs, "grad"),
+        bool(retain_graph),
+        capture={id(x) for x in inputs},
+    )
+    result = []
+    for i, x in enumerate(inputs):
+        g = captured.get(id(x))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {tuple(x.shape)}) was not used in the graph of the "
+                    "outputs. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+        else:
+            if g.dtype != x.data.dtype:
+                g = g.astype(x.data.dtype)
+            result.append(Tensor._make(g, x._device))
+    return tuple(result)

@@ -1,0 +1,231 @@
+"""The Function base class, its Context (a node of the graph) and the grad mode.
+
+A differentiable op is a ``Function`` subclass with two static methods that work on raw arrays:
+
+    forward(ctx, *arrays, **attrs) -> array            f(x)
+    backward(ctx, grad) -> grad_x (one per array input) the vector-Jacobian product  grad . df/dx
+
+``Function.apply`` is the one place that unwraps Tensors, checks devices and decides whether
+to record a node: ``requires_grad = grad_enabled and any(input.requires_grad)``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+
+from chainrule.backend import Device
+
+_grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
+_anomaly_mode = contextvars.ContextVar("chainrule_anomaly_mode", default=False)
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations are recorded for backward."""
+    return _grad_enabled.get()
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode (thread- and task-safe via contextvars)."""
+
+    _mode: bool
+
+    def __enter__(self):
+        self._token = _grad_enabled.set(self._mode)
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled.reset(self._token)
+        return False
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            token = _grad_enabled.set(mode)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _grad_enabled.reset(token)
+
+        return wrapper
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Disable graph recording: ``with no_grad(): ...`` or ``@no_grad()``."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801
+    """``set_grad_enabled(False)`` as a context manager or decorator (or called alone)."""
+
+    def __init__(self, mode: bool):
+        self._mode = bool(mode)
+        # Called as a plain function, it sets the mode right away, as in PyTorch.
+        self._prev = _grad_enabled.get()
+        _grad_enabled.set(self._mode)
+
+    def __enter__(self):
+        self._token = None
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled.set(self._prev)
+        return False
+
+
+class Context:
+    """A node of the graph: which Function made a tensor, from which parents, with what saved.
+
+    ``parents`` holds the input Tensors that need a gradient (None for the others);
+    ``saved_tensors`` the arrays ``forward`` kept for ``backward``.
+    """
+
+    __slots__ = (
+        "fn", "parents", "needs_input_grad", "xp", "device", "saved_tensors",
+        "recording", "freed", "_versions", "created_at", "__dict__",
+    )
+
+    def __init__(self, fn, needs_input_grad, device: Device, recording: bool):
+        self.fn = fn
+        self.needs_input_grad = needs_input_grad
+        self.device = device
+        self.xp = device.xp
+        self.recording = recording
+        self.saved_tensors = ()
+        self.freed = False
+        self._versions = None
+        self.created_at = None
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep arrays for backward (nothing is kept when the op is not recorded)."""
+        if self.recording:
+            self.saved_tensors = arrays
+
+    def name(self) -> str:
+        return f"{self.fn.__name__}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    # PyTorch's grad_fn.next_functions, handy for walking the graph by hand.
+    @property
+    def next_functions(self):
+        return tuple((p._ctx if p is not None else None, 0) for p in self.parents)
+
+
+class Function:
+    """Base class of every differentiable primitive (see the module docstring).
+
+    ``rule`` states the local derivative in words and formula; ``explain_backward`` prints it.
+    """
+
+    rule: str = ""
+    differentiable: bool = True
+
+    @staticmethod
+    def forward(ctx: Context, *arrays, **attrs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        """Run forward on the inputs' arrays; record a node when a gradient is needed.
+
+        Inputs may be Tensors or raw arrays/None (constants). If ``forward`` returns a tuple,
+        its first element is the differentiable output and the rest come back as constants.
+        """
+        arrays = []
+        needs = []
+        dev = None
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t.data)
+                needs.append(t.requires_grad)
+                if dev is None:
+                    dev = t._device
+                elif t._device is not dev and t._device != dev:
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors to be on the same device, "
+                        f"but found at least two devices, {dev} and {t._device}"
+                    )
+            else:
+                arrays.append(t)
+                needs.append(False)
+        if dev is None:
+            dev = _cpu
+        record = _grad_enabled.get() and any(needs)
+        ctx = Context(cls, tuple(needs), dev, record)
+        try:
+            out = cls.forward(ctx, *arrays, **attrs)
+        except ValueError as e:
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+            raise RuntimeError(f"{cls.__name__}: {e} (input shapes: {shapes})") from None
+        extra = None
+        if type(out) is tuple:
+            out, *extra = out
+        result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
+        if record and cls.differentiable:
+            ctx.parents = tuple(t if n else None for t, n in zip(inputs, needs))
+            saved = ctx.saved_tensors
+            if saved:
+                # Remember the version of every input (or the output) whose array was saved,
+                # so that backward can refuse values changed in place since.
+                vs = [(t, t._version[0]) for t in inputs if _is_saved(t, saved)]
+                if any(s is out for s in saved):
+                    vs.append((result, 0))
+                if vs:
+                    ctx._versions = vs
+            if _anomaly_mode.get():
+                ctx.created_at = _user_frame()
+                _check_finite(out, cls.__name__, "forward", ctx)
+            result.requires_grad = True
+            result._ctx = ctx
+        elif _anomaly_mode.get():
+            _check_finite(out, cls.__name__, "forward", None)
+        if extra is not None:
+            return (result, *(Tensor._make(e, ctx.device) for e in extra))
+        return result
+
+
+def _is_saved(t, saved) -> bool:
+    """True when Tensor ``t``'s array is one of the saved arrays (identity, not equality)."""
+    if not isinstance(t, Tensor):
+        return False
+    data = t.data
+    return any(s is data for s in saved)
+
+
+def _user_frame() -> str:
+    """The first stack frame outside chainrule: where the user created a node."""
+    import traceback
+
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if "/chainrule/" not in frame.filename.replace("\\", "/"):
+            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
+    return "<unknown>"
+
+
+def _check_finite(array, op: str, phase: str, ctx) -> None:
+    xp = getattr(ctx, "xp", None)
+    if xp is None:
+        import numpy as xp
+    if getattr(array, "dtype", None) is not None and array.dtype.kind == "f":
+        if not bool(xp.isfinite(array).all()):
+            where = f"\nThe op was created at:\n{ctx.created_at}" if ctx and ctx.created_at else ""
+            raise RuntimeError(f"detect_anomaly: {op} produced NaN or Inf in {phase}.{where}")
+
+
+from chainrule.backend import cpu as _cpu  # noqa: E402
+from chainrule.tensor import Tensor  # noqa: E402

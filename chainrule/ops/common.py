@@ -1,0 +1,119 @@
+"""Helpers shared by the op families: scalars, dtype promotion, dimension arguments."""
+
+from __future__ import annotations
+
+import numbers
+
+from chainrule import dtypes
+from chainrule.autograd.function import Function
+from chainrule.backend import to_device
+from chainrule.tensor import Tensor, tensor
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """``value`` (Tensor, array, list) as a Tensor on ``like``'s device."""
+    if isinstance(value, Tensor):
+        return value
+    return tensor(value, device=like._device)
+
+
+def binary_operands(a, b, op: str):
+    """Prepare the operands of a binary op: a Tensor first or second, the other a Tensor or a
+    Python scalar, with PyTorch's type promotion applied (casts are differentiable).
+
+    Returns ``(a, b)`` where each is a Tensor or a Python scalar of the common dtype.
+    """
+    a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_t and b_t:
+        if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
+            return a, b
+        dt = dtypes.result_type(a.dtype, a.data.ndim, b.dtype, b.data.ndim)
+        return cast(a, dt), cast(b, dt)
+    if not a_t and not b_t:
+        a = tensor(a)
+        a_t = True
+    t, s = (a, b) if a_t else (b, a)
+    if isinstance(s, numbers.Number) and not hasattr(s, "dtype"):
+        dt = dtypes.scalar_result_type(t.dtype, s)
+        if dt.np != t.data.dtype:
+            t = cast(t, dt)
+        if dt.is_floating_point:
+            s = float(s)
+        return (t, s) if a_t else (s, t)
+    s = tensor(s, device=t._device)  # NumPy arrays, lists, NumPy scalars: tensors
+    return binary_operands(a if a_t else s, s if a_t else b, op)
+
+
+class Cast(Function):
+    """y = x converted to another dtype;  dy/dx = 1 (the gradient is cast back)."""
+
+    rule = "d cast(x)/dx = 1 (the gradient is converted back to x's dtype)"
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class ToDevice(Function):
+    """y = x moved to another device;  dy/dx = 1 (the gradient moves back)."""
+
+    rule = "d to(x)/dx = 1 (the gradient moves back to x's device)"
+
+    @staticmethod
+    def forward(ctx, x, dev):
+        ctx.source = ctx.device
+        ctx.device = dev  # the output lives on the target device
+        return to_device(x, dev)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return to_device(grad, ctx.source)
+
+
+def cast(x: Tensor, dtype) -> Tensor:
+    """``x`` converted to ``dtype``; differentiable when both are floating point."""
+    dt = dtypes.get(dtype)
+    if x.data.dtype == dt.np:
+        return x
+    if dt.is_floating_point and x.data.dtype.kind == "f":
+        return Cast.apply(x, dtype=dt.np)
+    return Tensor._make(x.data.astype(dt.np), x._device)
+
+
+def to_device_op(x: Tensor, dev) -> Tensor:
+    return ToDevice.apply(x, dev=dev)
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """A dimension index in ``[0, ndim)``; negative dims count from the end."""
+    n = max(ndim, 1)
+    if not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    dim = int(dim)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return dim % n
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
+    """``None`` (all dims) or a sorted tuple of non-negative dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, int) or hasattr(dim, "__index__"):
+        return (normalize_dim(dim, ndim, op),)
+    dims = tuple(sorted(normalize_dim(d, ndim, op) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims
+
+
+def constant(x: Tensor):
+    """The raw array of a Tensor used as a constant (indices, masks)."""
+    return x.data if isinstance(x, Tensor) else x

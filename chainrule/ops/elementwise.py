@@ -1,0 +1,737 @@
+"""Elementwise ops: arithmetic, powers, exponentials, trigonometry, comparisons, where.
+
+Broadcasting follows NumPy (= PyTorch); the engine sums each gradient back to its input's
+shape, so backward here returns full-size gradients.
+"""
+
+from __future__ import annotations
+
+import math
+
+from chainrule.autograd.function import Function
+from chainrule.ops.common import as_tensor_like, binary_operands, cast
+from chainrule.tensor import Tensor
+
+# ---------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1."""
+
+    rule = "d(a + b)/da = 1, d(a + b)/db = 1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """y = a - b;  dy/da = 1, dy/db = -1."""
+
+    rule = "d(a - b)/da = 1, d(a - b)/db = -1"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  dy/da = b, dy/db = a."""
+
+    rule = "d(a * b)/da = b, d(a * b)/db = a"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # Save only what the other gradient needs: x * 2.0 keeps nothing of x.
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, a = ctx.saved_tensors
+        return (grad * b if b is not None else None), (grad * a if a is not None else None)
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2 = -y/b."""
+
+    rule = "d(a / b)/da = 1/b, d(a / b)/db = -a/b^2"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a / b
+        ctx.save_for_backward(b, out if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        b, out = ctx.saved_tensors
+        ga = grad / b if ctx.needs_input_grad[0] else None
+        gb = -grad * out / b if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Remainder(Function):
+    """y = a - floor(a/b) * b (the sign of b, like Python's %);  dy/da = 1, dy/db = -floor(a/b)."""
+
+    rule = "d(a % b)/da = 1, d(a % b)/db = -floor(a / b)"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        gb = -grad * ctx.xp.floor_divide(a, b) if ctx.needs_input_grad[1] else None
+        return grad, gb
+
+
+class Neg(Function):
+    """y = -x;  dy/dx = -1."""
+
+    rule = "d(-x)/dx = -1"
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """y = a ** b;  dy/da = b a^(b-1), dy/db = a^b ln(a)."""
+
+    rule = "d(a^b)/da = b * a^(b-1), d(a^b)/db = a^b * ln(a)"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        xp = ctx.xp
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, int | float):
+                ga = grad * 0.0 if b == 0 else grad * (b * a ** (b - 1))
+            else:
+                # NOTE: an exponent of 0 gives gradient 0 even where a^(b-1) is inf (a = 0).
+                ga = grad * xp.where(b == 0, 0.0, b * a ** (b - 1)).astype(a.dtype)
+        if ctx.needs_input_grad[1]:
+            with _ignore_errors(xp):
+                logs = xp.log(a)
+            # NOTE: 0^b with b >= 0 has derivative 0 in b (PyTorch's convention), not 0 * -inf.
+            gb = grad * xp.where((a == 0) & (b >= 0), 0.0, out * logs).astype(out.dtype)
+        return ga, gb
+
+
+# ---------------------------------------------------------------- exponentials and friends
+
+
+class Exp(Function):
+    """y = e^x;  dy/dx = e^x = y."""
+
+    rule = "d exp(x)/dx = exp(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Expm1(Function):
+    """y = e^x - 1 (exact near 0);  dy/dx = e^x = y + 1."""
+
+    rule = "d(exp(x) - 1)/dx = exp(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    rule = "d ln(x)/dx = 1/x"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Log1p(Function):
+    """y = ln(1 + x) (exact near 0);  dy/dx = 1/(1 + x)."""
+
+    rule = "d ln(1 + x)/dx = 1/(1 + x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1/(2 sqrt(x)) = 1/(2y)."""
+
+    rule = "d sqrt(x)/dx = 1/(2 sqrt(x))"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x."""
+
+    rule = "d sin(x)/dx = cos(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.cos(x)
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x."""
+
+    rule = "d cos(x)/dx = -sin(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * ctx.xp.sin(x)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - tanh(x)^2 = 1 - y^2."""
+
+    rule = "d tanh(x)/dx = 1 - tanh(x)^2"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """y = 1/(1 + e^-x);  dy/dx = y (1 - y)."""
+
+    rule = "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        # NOTE: e^-|x| never overflows; the two branches are the same function rearranged.
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, like PyTorch)."""
+
+    rule = "d|x|/dx = sign(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.sign(x)
+
+
+class Relu(Function):
+    """y = max(x, 0);  dy/dx = 1 if x > 0 else 0 (relu'(0) = 0, like PyTorch)."""
+
+    rule = "d relu(x)/dx = 1 if x > 0 else 0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+# ---------------------------------------------------------------- clamps and selections
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi; dy/dlo, dy/dhi where clamped."""
+
+    rule = "d clamp(x, lo, hi)/dx = 1 if lo <= x <= hi else 0"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.xp
+        ctx.save_for_backward(x, lo, hi)
+        out = x
+        if lo is not None:
+            out = xp.maximum(out, lo)
+        if hi is not None:
+            out = xp.minimum(out, hi)
+        return out if out is not x else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        keep = True
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        gx = grad * keep if ctx.needs_input_grad[0] else None
+        # PyTorch's convention when both bounds are tensors: if lo > hi the output is hi.
+        glo = ghi = None
+        if ctx.needs_input_grad[1]:
+            glo = grad * ((x < lo) & (lo < hi)) if hi is not None else grad * (x < lo)
+        if ctx.needs_input_grad[2]:
+            ghi = grad * ((x > hi) | (hi < lo)) if lo is not None else grad * (x > hi)
+        return gx, glo, ghi
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  the gradient goes to the larger input (half each on ties)."""
+
+    rule = "d max(a, b)/da = 1 if a > b, 1/2 if a == b, else 0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        wa = (a > b) + 0.5 * (a == b)
+        return grad * wa.astype(grad.dtype), grad * (1 - wa).astype(grad.dtype)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;  the gradient goes to the smaller input (half each on ties)."""
+
+    rule = "d min(a, b)/da = 1 if a < b, 1/2 if a == b, else 0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        wa = (a < b) + 0.5 * (a == b)
+        return grad * wa.astype(grad.dtype), grad * (1 - wa).astype(grad.dtype)
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = cond, dy/db = not cond."""
+
+    rule = "d where(c, a, b)/da = c, d where(c, a, b)/db = 1 - c"
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        out = ctx.xp.where(cond, a, b)
+        dt = a.dtype if hasattr(a, "dtype") else b.dtype
+        return out.astype(dt, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        zero = grad.dtype.type(0)
+        ga = ctx.xp.where(cond, grad, zero) if ctx.needs_input_grad[1] else None
+        gb = ctx.xp.where(cond, zero, grad) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def add(a, b, alpha=1) -> Tensor:
+    """a + alpha * b, broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(*binary_operands(a, b, "add"))
+
+
+def sub(a, b, alpha=1) -> Tensor:
+    """a - alpha * b, broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(*binary_operands(a, b, "sub"))
+
+
+def mul(a, b) -> Tensor:
+    """a * b elementwise, broadcasting."""
+    return Mul.apply(*binary_operands(a, b, "mul"))
+
+
+def div(a, b, rounding_mode=None) -> Tensor:
+    """a / b (true division; integer inputs give floats). ``rounding_mode='floor'|'trunc'``."""
+    a, b = binary_operands(a, b, "div")
+    if rounding_mode is not None:
+        q = _raw(a) / _raw(b)
+        xp = _device_of(a, b).xp
+        if rounding_mode == "floor":
+            q = xp.floor(q)
+        elif rounding_mode == "trunc":
+            q = xp.trunc(q)
+        else:
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        dt = _dtype_of(a, b)
+        return Tensor._make(q.astype(dt), _device_of(a, b))
+    for x in (a, b):
+        if isinstance(x, Tensor) and x.data.dtype.kind != "f":
+            a = _to_float(a)
+            b = _to_float(b)
+            break
+    return Div.apply(a, b)
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+def floor_divide(a, b) -> Tensor:
+    """floor(a / b) (not differentiable)."""
+    a, b = binary_operands(a, b, "floor_divide")
+    xp = _device_of(a, b).xp
+    return Tensor._make(xp.floor_divide(_raw(a), _raw(b)), _device_of(a, b))
+
+
+def remainder(a, b) -> Tensor:
+    """a % b with the sign of b (Python's and PyTorch's convention)."""
+    return Remainder.apply(*binary_operands(a, b, "remainder"))
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+negative = neg
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
+    """a ** b; the exponent may be a number or a tensor."""
+    if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
+        if a.data.dtype.kind != "f" and (isinstance(b, float) or b < 0):
+            a = _to_float(a) if isinstance(b, float) else a
+        return Pow.apply(a, float(b) if a.data.dtype.kind == "f" else b)
+    return Pow.apply(*binary_operands(a, b, "pow"))
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(_to_float(x))
+
+
+def expm1(x: Tensor) -> Tensor:
+    return Expm1.apply(_to_float(x))
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(_to_float(x))
+
+
+def log1p(x: Tensor) -> Tensor:
+    return Log1p.apply(_to_float(x))
+
+
+def log2(x: Tensor) -> Tensor:
+    """log base 2: ln(x) / ln(2)."""
+    return mul(log(x), 1 / math.log(2))
+
+
+def log10(x: Tensor) -> Tensor:
+    return mul(log(x), 1 / math.log(10))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(_to_float(x))
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x)."""
+    return Pow.apply(_to_float(x), -0.5)
+
+
+def square(x: Tensor) -> Tensor:
+    return Pow.apply(x, 2.0 if x.data.dtype.kind == "f" else 2)
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x."""
+    return Div.apply(1.0, _to_float(x))
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(_to_float(x))
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(_to_float(x))
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(_to_float(x))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(_to_float(x))
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001
+    return Abs.apply(x)
+
+
+absolute = abs
+
+
+def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Limit x to [min, max]; min and max may be numbers or tensors (either may be None)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    lo = as_tensor_like(min, x) if min is not None and not isinstance(min, int | float) else min
+    hi = as_tensor_like(max, x) if max is not None and not isinstance(max, int | float) else max
+    if isinstance(lo, int | float) and x.data.dtype.kind == "f":
+        lo = float(lo)
+    if isinstance(hi, int | float) and x.data.dtype.kind == "f":
+        hi = float(hi)
+    if isinstance(lo, Tensor) and lo.data.dtype != x.data.dtype:
+        lo = cast(lo, x.dtype)
+    if isinstance(hi, Tensor) and hi.data.dtype != x.data.dtype:
+        hi = cast(hi, x.dtype)
+    return Clamp.apply(x, lo, hi)
+
+
+clip = clamp
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    return Maximum.apply(*binary_operands(a, b, "maximum"))
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    return Minimum.apply(*binary_operands(a, b, "minimum"))
+
+
+def where(condition, a, b) -> Tensor:
+    """Elements of a where condition is true, else of b (broadcasting all three)."""
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if isinstance(condition, Tensor) and cond.dtype.kind != "b":
+        cond = cond != 0
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        like = condition if isinstance(condition, Tensor) else None
+        a = as_tensor_like(a, like) if like is not None else _scalar_tensor(a)
+    a, b = binary_operands(a, b, "where")
+    return Where.apply(cond, a, b)
+
+
+def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
+    """start + weight * (end - start)."""
+    return add(start, mul(weight, sub(end, start)))
+
+
+# ---------------------------------------------------------------- not differentiable
+
+
+def _nondiff(fn, *args) -> Tensor:
+    t = next(a for a in args if isinstance(a, Tensor))
+    return Tensor._make(fn(t._device.xp, *(_raw(a) for a in args)), t._device)
+
+
+def sign(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.sign(a), x)
+
+
+def floor(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.floor(a), x)
+
+
+def ceil(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.ceil(a), x)
+
+
+def trunc(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.trunc(a), x)
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
+    """Round half to even, like PyTorch."""
+    return _nondiff(lambda xp, a: xp.round(a, decimals), x)
+
+
+def _compare(name):
+    def op(a, b) -> Tensor:
+        a, b = binary_operands(a, b, name)
+        return _nondiff(lambda xp, x, y: getattr(xp, name)(x, y), a, b)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} of a and b as a bool tensor (not differentiable)."
+    return op
+
+
+_np_names = {
+    "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
+    "ge": "greater_equal", "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or",
+    "bitwise_xor": "bitwise_xor", "logical_and": "logical_and", "logical_or": "logical_or",
+    "logical_xor": "logical_xor",
+}
+eq, ne, lt, le, gt, ge = (_compare(_np_names[n]) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+bitwise_and, bitwise_or, bitwise_xor = (
+    _compare(n) for n in ("bitwise_and", "bitwise_or", "bitwise_xor")
+)
+logical_and, logical_or, logical_xor = (
+    _compare(n) for n in ("logical_and", "logical_or", "logical_xor")
+)
+greater, less, greater_equal, less_equal, equal_elementwise = gt, lt, ge, le, eq
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "f":
+        raise TypeError("bitwise_not (~): only integer and bool tensors are supported, got float")
+    return _nondiff(lambda xp, a: xp.invert(a), x)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.logical_not(a), x)
+
+
+def isnan(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.isnan(a), x)
+
+
+def isinf(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.isinf(a), x)
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return _nondiff(lambda xp, a: xp.isfinite(a), x)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _device_of(*xs):
+    return next(x for x in xs if isinstance(x, Tensor))._device
+
+
+def _dtype_of(*xs):
+    return next(x for x in xs if isinstance(x, Tensor)).data.dtype
+
+
+def _to_float(x):
+    """Integer tensors become the default float dtype (exp, log, division... of ints)."""
+    if isinstance(x, Tensor) and x.data.dtype.kind != "f":
+        from chainrule import dtypes
+
+        return cast(x, dtypes.get_default_dtype())
+    return x
+
+
+def _scalar_tensor(v):
+    from chainrule.tensor import tensor
+
+    return tensor(v)
+
+
+class _ignore_errors:
+    """``errstate(all='ignore')`` for numpy (CuPy has no floating-point error state)."""
+
+    def __init__(self, xp):
+        self.xp = xp
+        self.state = None
+
+    def __enter__(self):
+        if hasattr(self.xp, "errstate"):
+            self.state = self.xp.errstate(all="ignore")
+            self.state.__enter__()
+
+    def __exit__(self, *exc):
+        if self.state is not None:
+            self.state.__exit__(*exc)

@@ -1,0 +1,1011 @@
+"""Tensor: an array, plus what reverse-mode autodiff needs (grad, requires_grad, the node).
+
+Methods and operators are one-line delegations to the functions in ``chainrule.ops``;
+the maths lives there, next to each op's backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule import dtypes
+from chainrule.autograd.function import _grad_enabled
+from chainrule.backend import Device, cpu, device as _parse_device, to_device, to_numpy
+
+_ndarray = np.ndarray
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Build tensors with ``chainrule.tensor(data)``, ``zeros``, ``randn``... ``data`` is the
+    underlying NumPy (or CuPy) array; ``grad`` receives d(loss)/d(self) after ``backward()``.
+    """
+
+    __slots__ = (
+        "data", "grad", "_requires_grad", "_ctx", "_device", "_version", "_hooks",
+        "_retains_grad", "_is_view", "__weakref__", "__dict__",
+    )
+    __array_priority__ = 1000  # numpy_array + tensor defers to Tensor.__radd__
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
+        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        self._init_from(t.data, t._device)
+        self.requires_grad = requires_grad
+
+    def _init_from(self, data, dev: Device) -> None:
+        self.data = data
+        self._device = dev
+        self.grad = None
+        self._requires_grad = False
+        self._ctx = None
+        self._version = [0]
+        self._hooks = None
+        self._retains_grad = False
+        self._is_view = False
+
+    @classmethod
+    def _make(cls, data, dev: Device = cpu) -> Tensor:
+        """Wrap an array without copying or checks (the fast path used by ops)."""
+        if type(data) is not _ndarray and dev is cpu:
+            data = np.asarray(data)
+        t = object.__new__(Tensor)
+        t.data = data
+        t._device = dev
+        t.grad = None
+        t._requires_grad = False
+        t._ctx = None
+        t._version = [0]
+        t._hooks = None
+        t._retains_grad = False
+        t._is_view = False
+        return t
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients, "
+                f"got dtype {self.dtype}"
+            )
+        if not value and self._ctx is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        self._requires_grad = value
+
+    @property
+    def shape(self) -> tuple:
+        return Size(self.data.shape)
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.from_numpy(self.data.dtype)
+
+    @property
+    def device(self) -> Device:
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self.data.shape)
+        return self.data.shape[_normalize_dim(dim, self.data.ndim, "size")]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[dim]
+
+    @property
+    def grad_fn(self):
+        """The node that created this tensor (None for leaves), e.g. ``<MulBackward object>``."""
+        return self._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not created by a recorded op (user-made, or not requiring grad)."""
+        return self._ctx is None
+
+    @property
+    def _version_number(self) -> int:
+        return self._version[0]
+
+    # ---------------------------------------------------------------- conversion
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.data.size} elements cannot be converted to a Python scalar"
+            )
+        return to_numpy(self.data).reshape(()).item()
+
+    def tolist(self):
+        return to_numpy(self.data).tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = to_numpy(self.data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.item())
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_ops.unbind(self, 0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return _format_tensor(self)
+
+    def __reduce__(self):  # pickling (multiprocessing workers): values only
+        return (_rebuild, (to_numpy(self.data), str(self._device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._ctx is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support deepcopy"
+            )
+        t = type(self).__new__(type(self))
+        Tensor._init_from(t, self.data.copy(), self._device)
+        t._requires_grad = self._requires_grad
+        if self.grad is not None:
+            t.grad = Tensor._make(self.grad.data.copy(), self._device)
+        for k, v in getattr(self, "__dict__", {}).items():
+            t.__dict__[k] = v
+        memo[id(self)] = t
+        return t
+
+    # ---------------------------------------------------------------- dtype and device
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; differentiable."""
+        dev, dt = None, None
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, Tensor):
+                dev, dt = a._device, a.dtype
+            elif isinstance(a, dtypes.DType | np.dtype | type):
+                dt = dtypes.get(a)
+            elif isinstance(a, str | Device):
+                dev = _parse_device(a)
+            elif a is not None and not isinstance(a, bool):
+                raise TypeError(f"to(): unexpected argument {a!r}")
+        out = self
+        if dt is not None and dt.np != out.data.dtype:
+            out = _ops.cast(out, dt)
+        if dev is not None and dev != out._device:
+            out = _ops.to_device(out, dev)
+        return out
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"chainrule.{self.dtype.name}"
+        return self.to(dtypes.get(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to(device if device is not None else "cuda")
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) (times ``gradient``) into the ``.grad`` of every leaf."""
+        from chainrule.autograd.engine import backward
+
+        backward(self, gradient, retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same values (shared memory), cut from the graph."""
+        t = Tensor._make(self.data, self._device)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    # ---------------------------------------------------------------- in-place helpers
+    def _check_inplace(self, op: str) -> None:
+        if self._requires_grad and self._ctx is None and _grad_enabled.get():
+            raise RuntimeError(
+                f"{op}: a leaf Variable that requires grad is being used in an in-place "
+                "operation. Wrap it in `with chainrule.no_grad():` or use an out-of-place op."
+            )
+
+    def _inplace_result(self, result: Tensor, op: str) -> Tensor:
+        """Write ``result`` into self's memory; self takes over result's place in the graph."""
+        self._check_inplace(op)
+        value = result.data
+        if value.shape != self.data.shape:
+            raise RuntimeError(
+                f"{op}: the result of shape {tuple(value.shape)} cannot be written in place into "
+                f"a tensor of shape {tuple(self.data.shape)}"
+            )
+        if result._requires_grad and self._is_view:
+            raise RuntimeError(
+                f"{op}: in-place operations with autograd on a view are not supported; "
+                "apply the operation to the base tensor or use an out-of-place op"
+            )
+        self._device.xp.copyto(self.data, value, casting="unsafe")
+        self._version[0] += 1
+        if result._requires_grad:
+            # result's node has the old self as parent; rebinding keeps the graph correct.
+            self._ctx = result._ctx
+            self._requires_grad = True
+        return self
+
+    def _snapshot(self) -> Tensor:
+        """A tensor object standing for self's current value in the graph (shares memory)."""
+        t = Tensor._make(self.data, self._device)
+        t._requires_grad = self._requires_grad
+        t._ctx = self._ctx
+        t._version = self._version
+        return t
+
+    # ---------------------------------------------------------------- operators
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __eq__(self, other):  # noqa: D105 - elementwise, as in PyTorch
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __and__(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _ops.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _ops.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops.bitwise_xor(other, self)
+
+    def __invert__(self):
+        return _ops.bitwise_not(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem_(self, index, value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ---------------------------------------------------------------- shapes
+    @property
+    def T(self):  # noqa: N802 - PyTorch's name
+        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):  # noqa: N802
+        return _ops.transpose(self, -2, -1)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], dtypes.DType):
+            raise NotImplementedError("view(dtype) reinterpretation is not supported; use .to()")
+        return _ops.reshape(self, _shape_args(shape))
+
+    def view_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes):
+        return _ops.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int):
+        return _ops.unsqueeze(self, dim)
+
+    def transpose(self, dim0: int, dim1: int):
+        return _ops.transpose(self, dim0, dim1)
+
+    def swapaxes(self, dim0: int, dim1: int):
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.data.ndim}")
+        return _ops.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    def permute(self, *dims):
+        return _ops.permute(self, _shape_args(dims))
+
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    def expand(self, *sizes):
+        return _ops.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def repeat(self, *sizes):
+        return _ops.repeat(self, _shape_args(sizes))
+
+    def tile(self, *dims):
+        return _ops.tile(self, _shape_args(dims))
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return _ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0):
+        return _ops.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _ops.flip(self, _shape_args(dims))
+
+    def roll(self, shifts, dims=None):
+        return _ops.roll(self, shifts, dims)
+
+    def tril(self, diagonal: int = 0):
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0):
+        return _ops.triu(self, diagonal)
+
+    def contiguous(self):
+        return _ops.contiguous(self)
+
+    def clone(self):
+        return _ops.clone(self)
+
+    # ---------------------------------------------------------------- math
+    def add(self, other, alpha=1):
+        return _ops.add(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def sub(self, other, alpha=1):
+        return _ops.sub(self, other if alpha == 1 else _ops.mul(other, alpha))
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other, rounding_mode=None):
+        return _ops.div(self, other, rounding_mode=rounding_mode)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def mm(self, other):
+        return _ops.mm(self, other)
+
+    def bmm(self, other):
+        return _ops.bmm(self, other)
+
+    def dot(self, other):
+        return _ops.dot(self, other)
+
+    def outer(self, other):
+        return _ops.outer(self, other)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def log2(self):
+        return _ops.log2(self)
+
+    def log10(self):
+        return _ops.log10(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def rsqrt(self):
+        return _ops.rsqrt(self)
+
+    def square(self):
+        return _ops.square(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self, decimals: int = 0):
+        return _ops.round(self, decimals)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    def reciprocal(self):
+        return _ops.reciprocal(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    def lerp(self, end, weight):
+        return _ops.lerp(self, end, weight)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    def isnan(self):
+        return _ops.isnan(self)
+
+    def isinf(self):
+        return _ops.isinf(self)
+
+    def isfinite(self):
+        return _ops.isfinite(self)
+
+    def logical_not(self):
+        return _ops.logical_not(self)
+
+    def logical_and(self, other):
+        return _ops.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ops.logical_or(self, other)
+
+    def eq(self, other):
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        return _ops.ne(self, other)
+
+    def lt(self, other):
+        return _ops.lt(self, other)
+
+    def le(self, other):
+        return _ops.le(self, other)
+
+    def gt(self, other):
+        return _ops.gt(self, other)
+
+    def ge(self, other):
+        return _ops.ge(self, other)
+
+    def equal(self, other) -> bool:
+        return self.shape == other.shape and bool((self == other).all())
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        return bool(np.allclose(to_numpy(self.data), to_numpy(other.data), rtol, atol, equal_nan))
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim: bool = False, dtype=None):
+        return _ops.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim: bool = False):
+        return _ops.mean(self, dim, keepdim)
+
+    def prod(self, dim=None, keepdim: bool = False):
+        return _ops.prod(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim: bool = False):
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim: bool = False):
+        return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim: bool = False):
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False):
+        return _ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim: bool = False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False):
+        return _ops.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False):
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def norm(self, p=2, dim=None, keepdim: bool = False):
+        return _ops.norm(self, p, dim, keepdim)
+
+    def cumsum(self, dim: int):
+        return _ops.cumsum(self, dim)
+
+    def all(self, dim=None, keepdim: bool = False):
+        return _ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False):
+        return _ops.any(self, dim, keepdim)
+
+    def softmax(self, dim: int):
+        return _ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int):
+        return _ops.log_softmax(self, dim)
+
+    # ---------------------------------------------------------------- indexing
+    def gather(self, dim: int, index):
+        return _ops.gather(self, dim, index)
+
+    def scatter(self, dim: int, index, src):
+        return _ops.scatter(self, dim, index, src)
+
+    def scatter_add(self, dim: int, index, src):
+        return _ops.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index):
+        return _ops.index_select(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _ops.take_along_dim(self, indices, dim)
+
+    # ---------------------------------------------------------------- in-place
+    def add_(self, other, alpha=1):
+        return self._inplace_result(self._snapshot().add(other, alpha), "add_")
+
+    def sub_(self, other, alpha=1):
+        return self._inplace_result(self._snapshot().sub(other, alpha), "sub_")
+
+    def mul_(self, other):
+        return self._inplace_result(_ops.mul(self._snapshot(), other), "mul_")
+
+    def div_(self, other):
+        return self._inplace_result(_ops.div(self._snapshot(), other), "div_")
+
+    def pow_(self, exponent):
+        return self._inplace_result(_ops.pow(self._snapshot(), exponent), "pow_")
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return self._inplace_result(_ops.clamp(self._snapshot(), min, max), "clamp_")
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace_result(_ops.masked_fill(self._snapshot(), mask, value), "masked_fill_")
+
+    def copy_(self, src):
+        """Copy ``src``'s values into self (broadcasting); differentiable with respect to src."""
+        src = src if isinstance(src, Tensor) else tensor(src, device=self._device)
+        out = _ops.expand(_ops.cast(src, self.dtype), self.shape)
+        if src._device != self._device:
+            out = _ops.to_device(out, self._device)
+        return self._inplace_result(out, "copy_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        if isinstance(value, Tensor) and value._requires_grad:
+            return self.copy_(value)
+        self.data[...] = value.data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+        self._ctx = None if self._ctx is None else self._detached_ctx("fill_")
+        return self
+
+    def _detached_ctx(self, op):
+        # Overwriting every element of a non-leaf with a constant cuts its history.
+        self._requires_grad = False
+        return None
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None):
+        from chainrule.random import rng
+
+        return self._fill_random(rng(generator).uniform(a, b, self.data.shape), "uniform_")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator=None):
+        from chainrule.random import rng
+
+        return self._fill_random(rng(generator).normal(mean, std, self.data.shape), "normal_")
+
+    def _fill_random(self, values: np.ndarray, op: str):
+        self._check_inplace(op)
+        self.data[...] = to_device(values.astype(self.data.dtype), self._device)
+        self._version[0] += 1
+        return self
+
+
+class Size(tuple):
+    """A shape: a tuple of ints that prints like PyTorch's ``torch.Size``."""
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class RemovableHandle:
+    """Returned by ``register_*hook``: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _rebuild(array, device_str, requires_grad):
+    t = tensor(array, device=device_str)
+    t.requires_grad = requires_grad
+    return t
+
+
+def _shape_args(args) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` alike."""
+    if len(args) == 1 and isinstance(args[0], tuple | list | Size):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _normalize_dim(dim: int, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return dim % n
+
+
+# ---------------------------------------------------------------- creation
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (list, scalar, NumPy array or Tensor).
+
+    Python floats give float32, Python ints int64, bools bool; a NumPy array keeps its dtype.
+
+    Example:
+        >>> chainrule.tensor([[1.0, 2.0]], requires_grad=True)
+        tensor([[1., 2.]], requires_grad=True)
+    """
+    dev = _parse_device(device) if device is not None else None
+    if isinstance(data, Tensor):
+        arr = to_numpy(data.data)
+        dev = dev or data._device
+        dt = dtypes.get(dtype) if dtype is not None else data.dtype
+    elif isinstance(data, np.ndarray | np.generic):
+        arr = data
+        dt = dtypes.get(dtype) if dtype is not None else dtypes.from_numpy(arr.dtype)
+    elif hasattr(data, "__cuda_array_interface__"):
+        arr = data
+        dev = dev or _parse_device(f"cuda:{data.device.id}")
+        dt = dtypes.get(dtype) if dtype is not None else dtypes.from_numpy(arr.dtype)
+    else:
+        if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in _flat(data)):
+            data = _nested_to_numpy(data)
+        dt = dtypes.get(dtype) if dtype is not None else dtypes.infer(data)
+        arr = data
+    dev = dev or cpu
+    arr = dev.xp.array(arr, dtype=dt.np, copy=True) if dev.type == "cuda" else np.array(
+        arr, dtype=dt.np, copy=True
+    )
+    t = Tensor._make(arr, dev)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _flat(data):
+    for x in data:
+        if isinstance(x, list | tuple):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def _nested_to_numpy(data):
+    if isinstance(data, Tensor):
+        return to_numpy(data.data)
+    if isinstance(data, list | tuple):
+        return [_nested_to_numpy(x) for x in data]
+    return data
+
+
+# ---------------------------------------------------------------- printing
+def _format_tensor(t: Tensor) -> str:
+    arr = to_numpy(t.data)
+    body = _format_array(arr)
+    extras = []
+    if t._device.type != "cpu":
+        extras.append(f"device='{t._device}'")
+    default_dtypes = (np.float32, np.int64, np.bool_)
+    if arr.dtype not in default_dtypes or (arr.size == 0 and arr.dtype != np.float32):
+        extras.append(f"dtype=chainrule.{t.dtype.name}")
+    if arr.size == 0 and arr.ndim != 1:
+        extras.insert(0, f"size={tuple(arr.shape)}")
+    if t._ctx is not None:
+        extras.append(f"grad_fn=<{t._ctx.name()}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _format_array(arr: np.ndarray) -> str:
+    if arr.dtype.kind == "f":
+        finite = arr[np.isfinite(arr)].astype(np.float64)
+        nonzero = np.abs(finite[finite != 0])
+        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+        big = nonzero.size > 0 and nonzero.max() >= 1e8
+        sci = big or (
+            not integral
+            and nonzero.size > 0
+            and (nonzero.max() / nonzero.min() > 1000 or nonzero.min() < 1e-4)
+        )
+        if sci:
+            def fmt(v):
+                return f"{v:.4e}"
+        elif integral:
+            def fmt(v):
+                return f"{v:.0f}." if np.isfinite(v) else f"{v}"
+        else:
+            def fmt(v):
+                return f"{v:.4f}"
+        formatter = {"float_kind": fmt}
+    else:
+        formatter = None
+    return np.array2string(
+        arr, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000, edgeitems=3,
+        max_line_width=80,
+    )
+
+
+from chainrule import ops as _ops  # noqa: E402  (ops import Tensor: resolve the cycle here)

@@ -1,0 +1,1 @@
+"""OpSpec tables by op family (see tests/opspec.py)."""
