@@ -59,8 +59,9 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
     if dtype is None:
         dtype = dtypes.infer(fill_value)
-    return _finish(np.full(tuple(size), fill_value, dtypes.get(dtype).np), dtype, device,
-                   requires_grad)
+    return _finish(
+        np.full(tuple(size), fill_value, dtypes.get(dtype).np), dtype, device, requires_grad
+    )
 
 
 def _like(t: Tensor, dtype, device):
@@ -117,15 +118,16 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples N(0, 1)."""
-    return _finish(rng(generator).standard_normal(_shape_args(size)), dtype, device,
-                   requires_grad)
+    return _finish(rng(generator).standard_normal(_shape_args(size)), dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> Tensor:
     """Integers uniform in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
     if size is None:
         if high is None or not isinstance(high, tuple | list):
-            raise TypeError("randint() needs a size: randint(high, size) or randint(low, high, size)")
+            raise TypeError(
+                "randint() needs a size: randint(high, size) or randint(low, high, size)"
+            )
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
@@ -171,8 +173,9 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, gene
     squeeze = p.ndim == 1
     p = np.atleast_2d(p)
     if np.any(p < 0) or np.any(~np.isfinite(p)) or np.any(p.sum(-1) <= 0):
-        raise RuntimeError("multinomial: probabilities must be finite, non-negative, with a "
-                           "positive sum per row")
+        raise RuntimeError(
+            "multinomial: probabilities must be finite, non-negative, with a positive sum per row"
+        )
     g = rng(generator)
     p = p / p.sum(-1, keepdims=True)
     if replacement:
@@ -182,8 +185,9 @@ def multinomial(probs: Tensor, num_samples: int, replacement: bool = False, gene
         out = np.minimum((u[:, :, None] > cdf[:, None, :]).sum(-1), p.shape[1] - 1)
     else:
         if num_samples > p.shape[1]:
-            raise RuntimeError("multinomial: cannot sample more than the number of categories "
-                               "without replacement")
+            raise RuntimeError(
+                "multinomial: cannot sample more than the number of categories without replacement"
+            )
         # Gumbel top-k: sampling without replacement proportional to p, vectorised.
         with np.errstate(divide="ignore"):
             keys = np.log(p) - np.log(-np.log(g.random(p.shape)))

@@ -46,8 +46,13 @@ short, int, long = int16, int32, int64  # noqa: A001
 
 _by_np = {d.np: d for d in (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)}
 _by_name = {d.name: d for d in _by_np.values()} | {
-    "half": float16, "float": float32, "double": float64, "long": int64, "int": int32,
-    "short": int16, "bool_": bool_,
+    "half": float16,
+    "float": float32,
+    "double": float64,
+    "long": int64,
+    "int": int32,
+    "short": int16,
+    "bool_": bool_,
 }
 
 _default_float = float32

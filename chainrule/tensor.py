@@ -10,7 +10,8 @@ import numpy as np
 
 from chainrule import dtypes
 from chainrule.autograd.function import _grad_enabled
-from chainrule.backend import Device, cpu, device as _parse_device, to_device, to_numpy
+from chainrule.backend import Device, cpu, to_device, to_numpy
+from chainrule.backend import device as _parse_device
 
 _ndarray = np.ndarray
 
@@ -23,8 +24,17 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "_requires_grad", "_ctx", "_device", "_version", "_hooks",
-        "_retains_grad", "_is_view", "__weakref__", "__dict__",
+        "data",
+        "grad",
+        "_requires_grad",
+        "_ctx",
+        "_device",
+        "_version",
+        "_hooks",
+        "_retains_grad",
+        "_is_view",
+        "__weakref__",
+        "__dict__",
     )
     __array_priority__ = 1000  # numpy_array + tensor defers to Tensor.__radd__
 
@@ -935,8 +945,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         dt = dtypes.get(dtype) if dtype is not None else dtypes.infer(data)
         arr = data
     dev = dev or cpu
-    arr = dev.xp.array(arr, dtype=dt.np, copy=True) if dev.type == "cuda" else np.array(
-        arr, dtype=dt.np, copy=True
+    arr = (
+        dev.xp.array(arr, dtype=dt.np, copy=True)
+        if dev.type == "cuda"
+        else np.array(arr, dtype=dt.np, copy=True)
     )
     t = Tensor._make(arr, dev)
     if requires_grad:
@@ -980,32 +992,62 @@ def _format_tensor(t: Tensor) -> str:
 
 
 def _format_array(arr: np.ndarray) -> str:
+    """PyTorch's layout: one format for all elements, padded to the widest one."""
+    shown = _summarized(arr)
     if arr.dtype.kind == "f":
-        finite = arr[np.isfinite(arr)].astype(np.float64)
+        finite = shown[np.isfinite(shown)].astype(np.float64)
         nonzero = np.abs(finite[finite != 0])
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = nonzero.size > 0 and nonzero.max() >= 1e8
-        sci = big or (
-            not integral
-            and nonzero.size > 0
-            and (nonzero.max() / nonzero.min() > 1000 or nonzero.min() < 1e-4)
+        # PyTorch's rule: scientific when the range is wide, huge, or (non-integers) tiny.
+        sci = nonzero.size > 0 and (
+            nonzero.max() / nonzero.min() > 1000
+            or nonzero.max() > 1e8
+            or (not integral and nonzero.min() < 1e-4)
         )
         if sci:
+
             def fmt(v):
                 return f"{v:.4e}"
         elif integral:
+
             def fmt(v):
                 return f"{v:.0f}." if np.isfinite(v) else f"{v}"
         else:
+
             def fmt(v):
                 return f"{v:.4f}"
-        formatter = {"float_kind": fmt}
+    elif arr.dtype.kind == "b":
+
+        def fmt(v):
+            return "True" if v else "False"
     else:
-        formatter = None
-    return np.array2string(
-        arr, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000, edgeitems=3,
+
+        def fmt(v):
+            return str(v)
+
+    width = max((len(fmt(v)) for v in shown.ravel()), default=0)
+    text = np.array2string(
+        arr,
+        separator=", ",
+        prefix="tensor(",
+        threshold=1000,
+        edgeitems=3,
         max_line_width=80,
+        formatter={"all": lambda v: fmt(v).rjust(width)},
     )
+    return text.replace(", ...,", ",  ...,")
+
+
+def _summarized(arr: np.ndarray, edge: int = 3) -> np.ndarray:
+    """The elements a summarized print shows (first and last ``edge`` along long dims)."""
+    if arr.size <= 1000:
+        return arr
+    for axis, n in enumerate(arr.shape):
+        if n > 2 * edge:
+            arr = np.concatenate(
+                [arr.take(range(edge), axis), arr.take(range(n - edge, n), axis)], axis
+            )
+    return arr
 
 
 from chainrule import ops as _ops  # noqa: E402  (ops import Tensor: resolve the cycle here)

@@ -25,8 +25,14 @@ def _flat_outputs(out) -> np.ndarray:
     return np.concatenate([to_numpy(o.data).astype(np.float64).ravel() for o in outs])
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
+def gradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Compare backward's gradients with central differences, element by element.
 
     numeric  J[k, j] = (f(x + eps e_k)_j - f(x - eps e_k)_j) / (2 eps)
@@ -75,14 +81,16 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     analytic = {i: np.zeros((inputs[i].data.size, n_out)) for i in diff}
     xp_of = [o._device.xp for o in outs]
     col = 0
-    for o_idx, (o, size) in enumerate(zip(outs, sizes)):
+    for o_idx, size in enumerate(sizes):
         for j in range(size):
             cots = [xp_of[m].zeros_like(outs[m].data) for m in range(len(outs))]
             cots[o_idx].reshape(-1)[j] = 1
             grads = autograd_grad(
-                outs, [inputs[i] for i in diff], grad_outputs=[Tensor._make(c, outs[m]._device)
-                                                              for m, c in enumerate(cots)],
-                retain_graph=True, allow_unused=True,
+                outs,
+                [inputs[i] for i in diff],
+                grad_outputs=[Tensor._make(c, outs[m]._device) for m, c in enumerate(cots)],
+                retain_graph=True,
+                allow_unused=True,
             )
             for i, g in zip(diff, grads):
                 if g is not None:

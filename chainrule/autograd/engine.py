@@ -48,11 +48,11 @@ def unbroadcast(grad, shape, ctx):
             f"{ctx.name()}: gradient of shape {tuple(grad.shape)} has fewer dimensions than "
             f"its input of shape {tuple(shape)}"
         )
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and grad.shape[i + lead] != 1
-    )
+    if lead:
+        grad = grad.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
     if axes:
-        grad = grad.sum(axis=axes)
+        grad = grad.sum(axis=axes, keepdims=True)
     if grad.shape != shape:
         raise RuntimeError(
             f"{ctx.name()}: gradient of shape {tuple(grad.shape)} does not match its input "

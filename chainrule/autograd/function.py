@@ -90,8 +90,17 @@ class Context:
     """
 
     __slots__ = (
-        "fn", "parents", "needs_input_grad", "xp", "device", "saved_tensors",
-        "recording", "freed", "_versions", "created_at", "__dict__",
+        "fn",
+        "parents",
+        "needs_input_grad",
+        "xp",
+        "device",
+        "saved_tensors",
+        "recording",
+        "freed",
+        "_versions",
+        "created_at",
+        "__dict__",
     )
 
     def __init__(self, fn, needs_input_grad, device: Device, recording: bool):
@@ -213,7 +222,9 @@ def _user_frame() -> str:
 
     for frame in reversed(traceback.extract_stack()[:-2]):
         if "/chainrule/" not in frame.filename.replace("\\", "/"):
-            return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
+            return (
+                f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
+            )
     return "<unknown>"
 
 

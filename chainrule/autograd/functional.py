@@ -52,8 +52,11 @@ def jacobian(fn, inputs):
         cot = xp.zeros(n, dtype=out.data.dtype)
         cot[j] = 1
         grads = autograd_grad(
-            out, xs, grad_outputs=Tensor._make(cot.reshape(out.data.shape), out._device),
-            retain_graph=j < n - 1, allow_unused=True,
+            out,
+            xs,
+            grad_outputs=Tensor._make(cot.reshape(out.data.shape), out._device),
+            retain_graph=j < n - 1,
+            allow_unused=True,
         )
         for r, g, x in zip(rows, grads, xs):
             r.append(g.data if g is not None else xp.zeros_like(x.data))

@@ -454,7 +454,9 @@ def div(a, b, rounding_mode=None) -> Tensor:
         elif rounding_mode == "trunc":
             q = xp.trunc(q)
         else:
-            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+            raise ValueError(
+                f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
+            )
         dt = _dtype_of(a, b)
         return Tensor._make(q.astype(dt), _device_of(a, b))
     for x in (a, b):
@@ -653,9 +655,17 @@ def _compare(name):
 
 
 _np_names = {
-    "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
-    "ge": "greater_equal", "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or",
-    "bitwise_xor": "bitwise_xor", "logical_and": "logical_and", "logical_or": "logical_or",
+    "eq": "equal",
+    "ne": "not_equal",
+    "lt": "less",
+    "le": "less_equal",
+    "gt": "greater",
+    "ge": "greater_equal",
+    "bitwise_and": "bitwise_and",
+    "bitwise_or": "bitwise_or",
+    "bitwise_xor": "bitwise_xor",
+    "logical_and": "logical_and",
+    "logical_or": "logical_or",
     "logical_xor": "logical_xor",
 }
 eq, ne, lt, le, gt, ge = (_compare(_np_names[n]) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
