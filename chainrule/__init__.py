@@ -38,3 +38,5 @@ class _Cuda:
 
 
 cuda = _Cuda()
+
+from chainrule import nn, optim  # noqa: E402 - after the core they build on

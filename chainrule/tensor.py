@@ -351,12 +351,21 @@ class Tensor:
             self._requires_grad = True
         return self
 
-    def _snapshot(self) -> Tensor:
-        """A tensor object standing for self's current value in the graph (shares memory)."""
-        t = Tensor._make(self.data, self._device)
+    def _snapshot(self, *others) -> Tensor:
+        """A tensor standing for self's current value in the graph of an in-place op.
+
+        When a gradient will be recorded, the old value is copied: the op may save it for
+        backward (``y.mul_(x)`` needs the old y for x's gradient) and the in-place write is
+        about to overwrite self's memory. Otherwise it shares memory (optimizer updates).
+        """
+        recording = _grad_enabled.get() and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        )
+        t = Tensor._make(self.data.copy() if recording else self.data, self._device)
         t._requires_grad = self._requires_grad
         t._ctx = self._ctx
-        t._version = self._version
+        if not recording:
+            t._version = self._version
         return t
 
     # ---------------------------------------------------------------- operators
@@ -797,27 +806,29 @@ class Tensor:
 
     # ---------------------------------------------------------------- in-place
     def add_(self, other, alpha=1):
-        return self._inplace_result(self._snapshot().add(other, alpha), "add_")
+        return self._inplace_result(self._snapshot(other).add(other, alpha), "add_")
 
     def sub_(self, other, alpha=1):
-        return self._inplace_result(self._snapshot().sub(other, alpha), "sub_")
+        return self._inplace_result(self._snapshot(other).sub(other, alpha), "sub_")
 
     def mul_(self, other):
-        return self._inplace_result(_ops.mul(self._snapshot(), other), "mul_")
+        return self._inplace_result(_ops.mul(self._snapshot(other), other), "mul_")
 
     def div_(self, other):
-        return self._inplace_result(_ops.div(self._snapshot(), other), "div_")
+        return self._inplace_result(_ops.div(self._snapshot(other), other), "div_")
 
     def pow_(self, exponent):
-        return self._inplace_result(_ops.pow(self._snapshot(), exponent), "pow_")
+        return self._inplace_result(_ops.pow(self._snapshot(exponent), exponent), "pow_")
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._inplace_result(_ops.clamp(self._snapshot(), min, max), "clamp_")
+        return self._inplace_result(_ops.clamp(self._snapshot(min, max), min, max), "clamp_")
 
     clip_ = clamp_
 
     def masked_fill_(self, mask, value):
-        return self._inplace_result(_ops.masked_fill(self._snapshot(), mask, value), "masked_fill_")
+        return self._inplace_result(
+            _ops.masked_fill(self._snapshot(value), mask, value), "masked_fill_"
+        )
 
     def copy_(self, src):
         """Copy ``src``'s values into self (broadcasting); differentiable with respect to src."""

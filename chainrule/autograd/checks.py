@@ -83,7 +83,9 @@ def gradcheck(
     col = 0
     for o_idx, size in enumerate(sizes):
         for j in range(size):
-            cots = [xp_of[m].zeros_like(outs[m].data) for m in range(len(outs))]
+            cots = [
+                xp_of[m].zeros(outs[m].data.shape, outs[m].data.dtype) for m in range(len(outs))
+            ]
             cots[o_idx].reshape(-1)[j] = 1
             grads = autograd_grad(
                 outs,

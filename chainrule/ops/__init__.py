@@ -126,3 +126,6 @@ from chainrule.ops.reduce import (
     sum,
     var,
 )
+
+_FAMILIES = {"common", "elementwise", "reduce", "movement", "indexing", "linalg", "nn"}
+__all__ = [n for n in dir() if not n.startswith("_") and n not in _FAMILIES]

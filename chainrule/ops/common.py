@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from chainrule import dtypes
@@ -117,3 +118,26 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple | None:
 def constant(x: Tensor):
     """The raw array of a Tensor used as a constant (indices, masks)."""
     return x.data if isinstance(x, Tensor) else x
+
+
+_log_tiny_cache: dict = {}
+
+
+def exp_no_underflow(xp, t):
+    """e^t, with results below the smallest normal number of t's dtype flushed to exactly 0."""
+    # NOTE: e^t for t < log(tiny) (about -87.3 in float32, -708 in float64) is a subnormal or 0
+    # and raises NumPy's underflow flag, an error under errstate(all="raise"); products of such
+    # subnormals underflow again in backward. Those values are 0 to the dtype's precision, so
+    # exponentiating only where t >= log(tiny) gives the same numbers, warning-free. CuPy has no
+    # floating-point flags, and the common case (nothing that small) takes the plain path.
+    if xp.__name__ != "numpy":
+        return xp.exp(t)
+    low = _log_tiny_cache.get(t.dtype)
+    if low is None:
+        low = _log_tiny_cache[t.dtype] = math.log(float(xp.finfo(t.dtype).tiny))
+    t = xp.asarray(t)
+    if t.size == 0 or t.min() >= low:
+        return xp.exp(t)
+    out = xp.zeros_like(t)
+    xp.exp(t, out=out, where=~(t < low))  # NaN stays NaN
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.ops.common import as_tensor_like, binary_operands, cast
+from chainrule.ops.common import as_tensor_like, binary_operands, cast, exp_no_underflow
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- arithmetic
@@ -284,8 +284,9 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = ctx.xp
-        # NOTE: e^-|x| never overflows; the two branches are the same function rearranged.
-        e = xp.exp(-xp.abs(x))
+        # NOTE: e^-|x| never overflows (and flushing its underflow to 0 keeps errstate quiet);
+        # the two branches are the same function rearranged.
+        e = exp_no_underflow(xp, -xp.abs(x))
         out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out

@@ -1,30 +1,432 @@
-"""PLACEHOLDER: being written now; replaced before commit."""
+"""Linear algebra: matmul (batched, broadcasting) and its special cases, outer, einsum, linear.
 
-def bmm(*args, **kwargs):
-    raise NotImplementedError('linalg.bmm placeholder')
+For C = A B:  dL/dA = dL/dC B^T  and  dL/dB = A^T dL/dC. Every backward here is that rule, with
+the batch dimensions that broadcasting added summed back out.
+"""
 
+from __future__ import annotations
 
-def dot(*args, **kwargs):
-    raise NotImplementedError('linalg.dot placeholder')
+import string
 
+from chainrule.autograd.function import Function
+from chainrule.ops.common import as_tensor_like
+from chainrule.tensor import Tensor
 
-def einsum(*args, **kwargs):
-    raise NotImplementedError('linalg.einsum placeholder')
-
-
-def linear(*args, **kwargs):
-    raise NotImplementedError('linalg.linear placeholder')
-
-
-def matmul(*args, **kwargs):
-    raise NotImplementedError('linalg.matmul placeholder')
+# ---------------------------------------------------------------- helpers
 
 
-def mm(*args, **kwargs):
-    raise NotImplementedError('linalg.mm placeholder')
+def _sum_to(g, shape):
+    """Sum ``g`` over the leading and size-1 dims that broadcasting added; reshape to shape."""
+    shape = tuple(shape)
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes)
+    return g.reshape(shape)
 
 
-def outer(*args, **kwargs):
-    raise NotImplementedError('linalg.outer placeholder')
+def _matmul(xp, a, b):
+    """a @ b. A stack of matrices times one matrix is one BLAS call on (batch * n, k) rows
+    instead of a loop of small products."""
+    if b.ndim == 2 and a.ndim > 2:
+        return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+    return xp.matmul(a, b)
 
 
+def _promoted(shape, left: bool):
+    """The matrix shape torch.matmul uses for an operand: (k,) -> (1, k) left, (k, 1) right."""
+    if len(shape) != 1:
+        return tuple(shape)
+    return (1,) + tuple(shape) if left else tuple(shape) + (1,)
+
+
+# ---------------------------------------------------------------- Functions
+
+
+class MatMul(Function):
+    """C = A @ B (batched, broadcasting);  dC/dA = grad @ B^T, dC/dB = A^T @ grad.
+
+    A 1-D operand is promoted to a matrix ((k,) -> (1, k) on the left, (k, 1) on the right)
+    and the added dimension removed again, as in torch.matmul.
+    """
+
+    rule = "d(A @ B)/dA = grad @ B^T, d(A @ B)/dB = A^T @ grad (broadcast batch dims summed)"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        need_a, need_b = ctx.needs_input_grad
+        ctx.a_shape, ctx.b_shape = a.shape, b.shape
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        return _matmul(ctx.xp, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        a_shape, b_shape = ctx.a_shape, ctx.b_shape
+        if len(a_shape) == 1 and len(b_shape) == 1:  # dot product: grad is a scalar
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        pa, pb = _promoted(a_shape, True), _promoted(b_shape, False)
+        g = grad
+        if len(a_shape) == 1:
+            g = g[..., None, :]
+        if len(b_shape) == 1:
+            g = g[..., None]
+        ga = gb = None
+        if need_a:
+            b2 = b.reshape(pb)
+            ga = _matmul(ctx.xp, g, b2.swapaxes(-1, -2))
+            ga = _sum_to(ga, pa).reshape(a_shape)
+        if need_b:
+            a2 = a.reshape(pa)
+            if len(pb) == 2 and g.ndim > 2:
+                # B is shared by every batch: sum over the batch in one (k, N) @ (N, m) product.
+                k, m = pb
+                gb = a2.reshape(-1, k).T @ g.reshape(-1, m)
+            else:
+                gb = _sum_to(ctx.xp.matmul(a2.swapaxes(-1, -2), g), pb)
+            gb = gb.reshape(b_shape)
+        return ga, gb
+
+
+class Outer(Function):
+    """C[i, j] = a[i] b[j];  dC/da = grad @ b, dC/db = grad^T @ a."""
+
+    rule = "d outer(a, b)/da = grad @ b, d outer(a, b)/db = grad^T @ a"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        return a[:, None] * b[None, :]
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = grad @ b if ctx.needs_input_grad[0] else None
+        gb = a @ grad if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Einsum(Function):
+    """C = einsum(subscripts, A, B, ...), a sum of products over the repeated indices;
+    dC/dA = einsum of grad with the other operands, onto A's subscripts.
+
+    Indices of A that appear nowhere else were summed out of A alone: their gradient is
+    broadcast back. A repeated index inside A (a diagonal, ``'ii->i'``) gets the gradient on
+    that diagonal and zeros elsewhere.
+    """
+
+    rule = "d einsum(..., A, ...)/dA = einsum(grad, other operands -> A's subscripts)"
+
+    @staticmethod
+    def forward(ctx, *operands, terms, output, optimize):
+        ctx.terms, ctx.output = terms, output
+        ctx.save_for_backward(*operands)
+        xp = ctx.xp
+        out = xp.asarray(xp.einsum(",".join(terms) + "->" + output, *operands, optimize=optimize))
+        # NumPy's einsum may return a view of an operand ('ij->ji', 'ii->i') or permuted
+        # strides: the result must own its memory, and row-major suits the ops that follow.
+        if any(xp.may_share_memory(out, op) for op in operands):
+            return out.copy()
+        return out if out.ndim == 0 else xp.ascontiguousarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        operands = ctx.saved_tensors
+        terms, output = ctx.terms, ctx.output
+        sizes = {}
+        for term, op in zip(terms, operands):
+            for letter, n in zip(term, op.shape):
+                sizes[letter] = max(sizes.get(letter, 1), n)
+        grads = []
+        for i, (term, op) in enumerate(zip(terms, operands)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            others = [j for j in range(len(terms)) if j != i]
+            elsewhere = set(output).union(*(terms[j] for j in others))
+            unique = list(dict.fromkeys(term))
+            own = {letter: op.shape[term.index(letter)] for letter in unique}
+            # Letters found nowhere else, or broadcast from size 1 here, are summed (then
+            # broadcast back); the rest come out of one einsum of grad with the other operands.
+            keep = [c for c in unique if c in elsewhere and own[c] == sizes[c]]
+            subs = ",".join([output] + [terms[j] for j in others]) + "->" + "".join(keep)
+            g = xp.asarray(
+                xp.einsum(subs, grad, *(operands[j] for j in others), optimize=len(others) > 0)
+            )
+            kept = iter(g.shape)
+            g = g.reshape(tuple(next(kept) if c in keep else 1 for c in unique))
+            full = tuple(own[c] for c in unique)
+            if g.shape != full:
+                g = xp.broadcast_to(g, full)
+            if len(unique) < len(term):
+                # A repeated letter: the gradient lives on the diagonal of those dims.
+                n = len(unique)
+                full_g = xp.zeros(op.shape, dtype=grad.dtype)
+                where = []
+                for c in term:
+                    shape = [1] * n
+                    shape[unique.index(c)] = own[c]
+                    where.append(xp.arange(own[c]).reshape(shape))
+                full_g[tuple(where)] = g
+                g = full_g
+            elif not g.flags.writeable:
+                g = xp.ascontiguousarray(g)
+            grads.append(g)
+        return tuple(grads)
+
+
+class Linear(Function):
+    """y = x W^T + b  (x: (*, in), W: (out, in), b: (out,));
+    dy/dx = grad W, dy/dW = grad^T x (over all rows), dy/db = sum of grad over rows."""
+
+    rule = "d(x W^T + b)/dx = grad @ W, d/dW = grad^T @ x, d/db = grad summed over rows"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.x_shape = x.shape
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
+        out = x.reshape(-1, x.shape[-1]) @ weight.T  # W^T is a free transposed view for BLAS
+        if bias is not None:
+            out += bias
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = grad.reshape(-1, grad.shape[-1])  # every leading dim is a row of one big GEMM
+        gx = (g2 @ weight).reshape(ctx.x_shape) if need_x else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        gb = g2.sum(axis=0) if need_b else None
+        return gx, gw, gb
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _operands(a, b, op: str):
+    if not isinstance(a, Tensor):
+        a = as_tensor_like(a, b)
+    if not isinstance(b, Tensor):
+        b = as_tensor_like(b, a)
+    if a.data.dtype != b.data.dtype:
+        raise RuntimeError(
+            f"{op}: expected both operands to have the same dtype, but got {a.dtype.name} and "
+            f"{b.dtype.name}"
+        )
+    return a, b
+
+
+def _cannot_multiply(op, a, b, k1, k2):
+    return RuntimeError(
+        f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({k1} != {k2})"
+    )
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with torch.matmul's rules.
+
+    - 1-D @ 1-D: the dot product (a scalar).
+    - 2-D @ 2-D: the matrix product.
+    - 1-D @ 2-D / 2-D @ 1-D: the vector is treated as a row (left) or column (right) matrix,
+      and that dimension is removed from the result.
+    - N-D: batched over the leading dims, which broadcast (``(5, 1, n, k) @ (3, k, m)`` gives
+      ``(5, 3, n, m)``).
+
+    Backward: dA = grad @ B^T, dB = A^T @ grad, summed over broadcast batch dims.
+
+    Shape: a (*, n, k), b (*, k, m) -> (*, n, m).
+
+    Example:
+        >>> a = chainrule.ones(2, 3)
+        >>> (a @ chainrule.ones(3)).shape
+        chainrule.Size([2])
+    """
+    a, b = _operands(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need to be at least 1D, but they are {a.ndim}D and {b.ndim}D"
+        )
+    k1 = a.data.shape[-1]
+    k2 = b.data.shape[-2] if b.ndim >= 2 else b.data.shape[0]
+    if k1 != k2:
+        raise _cannot_multiply("matmul", a, b, k1, k2)
+    batch_a, batch_b = a.data.shape[:-2], b.data.shape[:-2]
+    for x, y in zip(reversed(batch_a), reversed(batch_b)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(
+                f"matmul: the batch dimensions {tuple(batch_a)} and {tuple(batch_b)} of shapes "
+                f"{tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+            )
+    return MatMul.apply(a, b)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """The product of two matrices (2-D only; no broadcasting): (n, k) @ (k, m) -> (n, m)."""
+    a, b = _operands(a, b, "mm")
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected two 2-D matrices, but got {a.ndim}D and {b.ndim}D")
+    if a.data.shape[1] != b.data.shape[0]:
+        raise _cannot_multiply("mm", a, b, a.data.shape[1], b.data.shape[0])
+    return MatMul.apply(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of 3-D tensors (no broadcasting): (B, n, k) @ (B, k, m)."""
+    a, b = _operands(a, b, "bmm")
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: expected two 3-D tensors, but got {a.ndim}D and {b.ndim}D")
+    if a.data.shape[0] != b.data.shape[0]:
+        raise RuntimeError(
+            f"bmm: batch sizes differ: shapes {tuple(a.shape)} and {tuple(b.shape)} "
+            f"({a.data.shape[0]} != {b.data.shape[0]})"
+        )
+    if a.data.shape[2] != b.data.shape[1]:
+        raise _cannot_multiply("bmm", a, b, a.data.shape[2], b.data.shape[1])
+    return MatMul.apply(a, b)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product sum_i a_i b_i of two 1-D tensors of the same length."""
+    a, b = _operands(a, b, "dot")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.data.shape[0] != b.data.shape[0]:
+        raise _cannot_multiply("dot", a, b, a.data.shape[0], b.data.shape[0])
+    return MatMul.apply(a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product: out[i, j] = a[i] * b[j] for 1-D a (n,) and b (m,) -> (n, m)."""
+    a, b = _operands(a, b, "outer")
+    for name, t in (("self", a), ("vec2", b)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: expected 1-D argument {name}, but got {t.ndim}-D")
+    return Outer.apply(a, b)
+
+
+def _parse_einsum(equation: str, shapes):
+    """The equation with every '...' replaced by letters and the output made explicit.
+
+    Returns (terms, output): one subscript string per operand and the output subscripts.
+    """
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(
+            f"einsum(): the equation {equation!r} has {len(terms)} operand(s), but "
+            f"{len(shapes)} were given"
+        )
+    for term in terms + [out]:
+        if any(not c.isalpha() for c in term.replace("...", "")):
+            raise RuntimeError(f"einsum(): invalid subscript in {equation!r}: use letters a-zA-Z")
+    free = [c for c in string.ascii_letters if c not in eq]
+    n_ell = []
+    for term, shape in zip(terms, shapes):
+        explicit = len(term.replace("...", ""))
+        k = len(shape) - explicit if "..." in term else 0
+        if k < 0 or ("..." not in term and explicit != len(shape)):
+            raise RuntimeError(
+                f"einsum(): the subscripts {term!r} do not match an operand of shape "
+                f"{tuple(shape)} ({explicit} subscripts for {len(shape)} dimensions)"
+            )
+        n_ell.append(k)
+    ell = "".join(free[: max(n_ell, default=0)])
+    terms = [
+        t.replace("...", ell[len(ell) - k :]) if "..." in t else t for t, k in zip(terms, n_ell)
+    ]
+    if arrow:
+        output = out.replace("...", ell)
+    else:
+        # Implicit output: the broadcast dims, then the letters used once, alphabetically.
+        counts = {}
+        for t in terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        output = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return terms, output
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation: multiply the operands, matching dims by letter, and sum over the
+    letters missing from the output.
+
+    ``'ij,jk->ik'`` is a matrix product, ``'ii->i'`` a diagonal, ``'...ij->...ji'`` a batched
+    transpose; without ``->`` the output holds the letters used once, in alphabetical order.
+    Operands may be given one by one or as a single list.
+
+    Example:
+        >>> a, b = chainrule.ones(2, 3), chainrule.ones(3, 4)
+        >>> chainrule.einsum("ij,jk->ik", a, b).shape
+        chainrule.Size([2, 4])
+    """
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    first = next((t for t in operands if isinstance(t, Tensor)), None)
+    if first is None:
+        raise TypeError("einsum(): expected Tensor operands")
+    operands = tuple(as_tensor_like(t, first) for t in operands)
+    dtypes = {t.data.dtype for t in operands}
+    if len(dtypes) > 1:
+        raise RuntimeError(
+            "einsum(): expected all operands to have the same dtype, but got "
+            + ", ".join(t.dtype.name for t in operands)
+        )
+    terms, output = _parse_einsum(equation, [t.data.shape for t in operands])
+    return Einsum.apply(*operands, terms=tuple(terms), output=output, optimize=len(operands) > 1)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, the affine map of a fully connected layer (one fused op).
+
+    Args:
+        x: input of shape (*, in_features).
+        weight: (out_features, in_features).
+        bias: (out_features,) or None.
+
+    Shape: (*, in_features) -> (*, out_features).
+
+    Example:
+        >>> chainrule.linear(chainrule.ones(4, 3), chainrule.ones(2, 3)).shape
+        chainrule.Size([4, 2])
+    """
+    if x.ndim == 0:
+        raise RuntimeError("linear: the input must have at least 1 dimension, got a 0-d tensor")
+    if weight.ndim != 2:
+        raise RuntimeError(
+            f"linear: weight must be 2-D (out_features, in_features), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    in_features = weight.data.shape[1]
+    if x.data.shape[-1] != in_features:
+        raise RuntimeError(
+            f"linear: expected input with {in_features} features (in_features of the weight of "
+            f"shape {tuple(weight.shape)}), but got {x.data.shape[-1]} features "
+            f"(input shape {tuple(x.shape)})"
+        )
+    dtypes = [x.data.dtype, weight.data.dtype] + ([bias.data.dtype] if bias is not None else [])
+    if len(set(dtypes)) > 1:
+        raise RuntimeError(
+            "linear: expected input, weight and bias to have the same dtype, but got "
+            + ", ".join(str(d) for d in dtypes)
+        )
+    if bias is not None:
+        out_features = weight.data.shape[0]
+        if bias.ndim > 1 or bias.data.size not in (1, out_features):
+            raise RuntimeError(
+                f"linear: bias of shape {tuple(bias.shape)} does not match out_features "
+                f"{out_features}"
+            )
+    return Linear.apply(x, weight, bias)

@@ -1,102 +1,830 @@
-"""PLACEHOLDER: being written now; replaced before commit."""
+"""Movement ops: reshape, permute, expand, cat/stack, narrow/split, flip, roll, pad, tril/triu,
+clone.
 
-def cat(*args, **kwargs):
-    raise NotImplementedError('movement.cat placeholder')
+None of these changes a value, only where it sits, so every backward moves the gradient back
+to where its input element came from, summing where one input element fed several outputs
+(expand, the edges of reflect/replicate/circular padding).
 
+As in PyTorch, reshape (when the memory allows it), permute/transpose, expand,
+squeeze/unsqueeze/flatten and narrow/split/chunk/unbind return views that share memory and
+the version counter with their input; flip, roll, cat, stack, pad, repeat, tril/triu and
+clone return new memory.
+"""
 
-def chunk(*args, **kwargs):
-    raise NotImplementedError('movement.chunk placeholder')
+from __future__ import annotations
 
+import math
 
-def clone(*args, **kwargs):
-    raise NotImplementedError('movement.clone placeholder')
+from chainrule import dtypes
+from chainrule.autograd.function import Function
+from chainrule.backend import scatter_add
+from chainrule.ops.common import cast, normalize_dim, normalize_dims
+from chainrule.tensor import Tensor
 
-
-def concat(*args, **kwargs):
-    raise NotImplementedError('movement.concat placeholder')
-
-
-def concatenate(*args, **kwargs):
-    raise NotImplementedError('movement.concatenate placeholder')
-
-
-def contiguous(*args, **kwargs):
-    raise NotImplementedError('movement.contiguous placeholder')
-
-
-def expand(*args, **kwargs):
-    raise NotImplementedError('movement.expand placeholder')
+# ---------------------------------------------------------------- helpers
 
 
-def flatten(*args, **kwargs):
-    raise NotImplementedError('movement.flatten placeholder')
+def _as_view(out: Tensor, x: Tensor) -> Tensor:
+    """Mark ``out`` as a view of ``x`` when its array really shares x's memory, so that an
+    in-place change of one bumps the version counter both see."""
+    base = out.data.base
+    if base is not None:
+        # NumPy (and CuPy) point a view's base at the array that owns the memory.
+        root = x.data.base if x.data.base is not None else x.data
+        if base is root:
+            out._version = x._version
+            out._is_view = True
+    return out
 
 
-def flip(*args, **kwargs):
-    raise NotImplementedError('movement.flip placeholder')
+def _shares_memory(out: Tensor, x: Tensor) -> bool:
+    base = out.data.base
+    return base is not None and base is (x.data.base if x.data.base is not None else x.data)
 
 
-def movedim(*args, **kwargs):
-    raise NotImplementedError('movement.movedim placeholder')
+def _ints(values, op: str) -> tuple:
+    """A tuple of Python ints from an int, a sequence or a Size (Tensors with __index__ too)."""
+    if isinstance(values, int) or hasattr(values, "__index__"):
+        return (int(values),)
+    try:
+        return tuple(int(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op}: expected an int or a sequence of ints, got {values!r}") from None
 
 
-def pad(*args, **kwargs):
-    raise NotImplementedError('movement.pad placeholder')
+def _along(axis: int, index) -> tuple:
+    """The index tuple that applies ``index`` to dim ``axis`` and takes everything elsewhere."""
+    return (slice(None),) * axis + (index,)
 
 
-def permute(*args, **kwargs):
-    raise NotImplementedError('movement.permute placeholder')
+def _infer_shape(shape: tuple, x: Tensor, op: str) -> tuple:
+    """``shape`` with a -1 replaced by the size that keeps the number of elements."""
+    numel = x.data.size
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {list(shape)}")
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"{op}: invalid shape dimension in {list(shape)}")
+    known = math.prod(s for s in shape if s != -1)
+    if unknown:
+        if known == 0:
+            raise RuntimeError(
+                f"{op}: cannot reshape tensor of 0 elements into shape {list(shape)} because "
+                "the unspecified dimension size -1 can be any value and is ambiguous"
+            )
+        if numel % known == 0:
+            shape = shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
+            known = numel
+    if known != numel:
+        raise RuntimeError(
+            f"{op}: shape {list(shape)} is invalid for input of shape {list(x.shape)} "
+            f"(size {numel})"
+        )
+    return shape
 
 
-def repeat(*args, **kwargs):
-    raise NotImplementedError('movement.repeat placeholder')
+def _promote(tensors, op: str) -> list:
+    """The tensors converted to their common dtype (PyTorch's promotion for cat/stack)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{op}(): expected a sequence of Tensors, got {type(t).__name__} at {i}"
+            )
+    first = tensors[0].data.dtype
+    if all(t.data.dtype == first for t in tensors):
+        return tensors
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = dtypes.promote_types(dt, t.dtype)
+    return [cast(t, dt) for t in tensors]
 
 
-def reshape(*args, **kwargs):
-    raise NotImplementedError('movement.reshape placeholder')
+# ---------------------------------------------------------------- primitives
 
 
-def roll(*args, **kwargs):
-    raise NotImplementedError('movement.roll placeholder')
+class Reshape(Function):
+    """y = x with a new shape (the same elements in row-major order);  dy/dx = 1."""
+
+    rule = "d reshape(x)/dx = 1 (the gradient is reshaped back)"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape)
 
 
-def split(*args, **kwargs):
-    raise NotImplementedError('movement.split placeholder')
+class Permute(Function):
+    """y = x with its dims reordered, y.shape[i] = x.shape[dims[i]];  dy/dx = 1."""
+
+    rule = "d permute(x, dims)/dx = 1 (the gradient takes the inverse permutation)"
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return ctx.xp.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return ctx.xp.transpose(grad, inverse)
 
 
-def squeeze(*args, **kwargs):
-    raise NotImplementedError('movement.squeeze placeholder')
+class Expand(Function):
+    """y = x broadcast to a larger shape (a read-only view);  dL/dx = dL/dy summed over the
+    new and the stretched size-1 dims."""
+
+    rule = "d expand(x)/dx: every copy of x_i passes its gradient back, so they add up"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return ctx.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The engine's unbroadcast is exactly this sum (imported here: engine imports ops).
+        from chainrule.autograd.engine import unbroadcast
+
+        return unbroadcast(grad, ctx.shape, ctx)
 
 
-def stack(*args, **kwargs):
-    raise NotImplementedError('movement.stack placeholder')
+class Narrow(Function):
+    """y = x[..., start:start + length, ...] along one dim (a view);  dL/dx = dL/dy in that
+    slice and 0 elsewhere."""
+
+    rule = "d narrow(x)/dx_i = 1 inside the slice, 0 outside"
+
+    @staticmethod
+    def forward(ctx, x, axis, start, length):
+        ctx.shape = x.shape
+        ctx.index = _along(axis, slice(start, start + length))
+        return x[ctx.index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.xp.zeros(ctx.shape, dtype=grad.dtype)
+        out[ctx.index] = grad
+        return out
 
 
-def tile(*args, **kwargs):
-    raise NotImplementedError('movement.tile placeholder')
+class Cat(Function):
+    """y = the inputs joined along one dim;  dL/dx_k = the slice of dL/dy that x_k filled."""
+
+    rule = "d cat(x_1, ..., x_n)/dx_k = 1 on x_k's slice of the output"
+
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return ctx.xp.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads, start = [], 0
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad):
+            grads.append(grad[_along(ctx.axis, slice(start, start + size))] if need else None)
+            start += size
+        return tuple(grads)
 
 
-def transpose(*args, **kwargs):
-    raise NotImplementedError('movement.transpose placeholder')
+class Stack(Function):
+    """y = the inputs stacked along a new dim;  dL/dx_k = dL/dy at index k of that dim."""
+
+    rule = "d stack(x_1, ..., x_n)/dx_k = 1 at index k of the new dim"
+
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        return ctx.xp.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(
+            grad[_along(ctx.axis, k)] if need else None
+            for k, need in enumerate(ctx.needs_input_grad)
+        )
 
 
-def tril(*args, **kwargs):
-    raise NotImplementedError('movement.tril placeholder')
+class Flip(Function):
+    """y = x reversed along ``dims``;  dL/dx = dL/dy reversed along the same dims."""
+
+    rule = "d flip(x)/dx = 1 (the gradient is flipped back)"
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        # NumPy's flip is a view; PyTorch's flip returns new memory, so copy.
+        return ctx.xp.flip(x, axis=dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.flip(grad, axis=ctx.dims)
 
 
-def triu(*args, **kwargs):
-    raise NotImplementedError('movement.triu placeholder')
+class Roll(Function):
+    """y = x shifted cyclically by ``shifts`` along ``dims``;  dL/dx = dL/dy shifted back."""
+
+    rule = "d roll(x, s)/dx = 1 (the gradient is rolled by -s)"
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return ctx.xp.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.roll(grad, tuple(-s for s in ctx.shifts), axis=ctx.dims)
 
 
-def unbind(*args, **kwargs):
-    raise NotImplementedError('movement.unbind placeholder')
+class Tril(Function):
+    """y = x on and below the k-th diagonal, 0 above;  dL/dx = tril(dL/dy, k)."""
+
+    rule = "d tril(x)/dx_ij = 1 if j - i <= k else 0"
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k
+        return ctx.xp.tril(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.tril(grad, ctx.k)
 
 
-def unflatten(*args, **kwargs):
-    raise NotImplementedError('movement.unflatten placeholder')
+class Triu(Function):
+    """y = x on and above the k-th diagonal, 0 below;  dL/dx = triu(dL/dy, k)."""
+
+    rule = "d triu(x)/dx_ij = 1 if j - i >= k else 0"
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k
+        return ctx.xp.triu(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.triu(grad, ctx.k)
 
 
-def unsqueeze(*args, **kwargs):
-    raise NotImplementedError('movement.unsqueeze placeholder')
+class Pad(Function):
+    """y = x with ``value`` added at the edges of some dims (negative widths crop);
+    dL/dx = dL/dy without the added edges (0 for the cropped elements)."""
+
+    rule = "d pad(x)/dx_i = 1 for the elements kept, 0 for the cropped ones"
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        xp = ctx.xp
+        # inner: where the kept elements go in y; kept: which elements of x are kept.
+        inner = tuple(
+            slice(max(b, 0), max(b, 0) + n + min(b, 0) + min(a, 0))
+            for (b, a), n in zip(widths, x.shape)
+        )
+        kept = tuple(slice(-min(b, 0), n + min(a, 0)) for (b, a), n in zip(widths, x.shape))
+        shape = tuple(n + b + a for (b, a), n in zip(widths, x.shape))
+        ctx.shape, ctx.inner, ctx.kept = x.shape, inner, kept
+        out = xp.full(shape, value, dtype=x.dtype)
+        out[inner] = x[kept]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        kept = grad[ctx.inner]
+        if kept.shape == ctx.shape:
+            return kept
+        out = ctx.xp.zeros(ctx.shape, dtype=grad.dtype)
+        out[ctx.kept] = kept
+        return out
 
 
+class PadIndexed(Function):
+    """y = x extended at the edges of some dims by copies of its own elements (reflect,
+    replicate, circular): y = x[sources] dim by dim;  dL/dx_j = sum of dL/dy_i over the i
+    whose source is j."""
+
+    rule = "d pad(x)/dx_j = number of output positions copied from x_j (gradients add up)"
+
+    @staticmethod
+    def forward(ctx, x, sources):
+        xp = ctx.xp
+        shapes = []
+        out = x
+        for axis, index in sources:
+            shapes.append(out.shape)
+            out = xp.take(out, index, axis=axis)
+        ctx.sources, ctx.shapes = sources, shapes
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        for (axis, index), shape in zip(reversed(ctx.sources), reversed(ctx.shapes)):
+            g = xp.zeros(shape, dtype=grad.dtype)
+            # An element copied to several positions receives the sum of their gradients.
+            scatter_add(xp, g, _along(axis, index), grad)
+            grad = g
+        return grad
+
+
+class Clone(Function):
+    """y = a copy of x in new, contiguous (row-major) memory;  dy/dx = 1."""
+
+    rule = "d clone(x)/dx = 1"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def reshape(x: Tensor, shape) -> Tensor:
+    """The same elements (in row-major order) with a new shape; one size may be -1.
+
+    A view of ``x`` when the memory layout allows it, else a copy (as in PyTorch).
+
+    Example:
+        >>> chainrule.arange(6).reshape(2, -1).shape
+        chainrule.Size([2, 3])
+    """
+    shape = _infer_shape(_ints(shape, "reshape"), x, "reshape")
+    return _as_view(Reshape.apply(x, shape=shape), x)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one (a 0-d tensor becomes shape (1,))."""
+    if x.data.ndim == 0:
+        return reshape(x, (1,))
+    start = normalize_dim(start_dim, x.data.ndim, "flatten")
+    end = normalize_dim(end_dim, x.data.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(
+            f"flatten() has invalid args: start_dim ({start_dim}) cannot come after "
+            f"end_dim ({end_dim})"
+        )
+    shape = x.shape
+    return reshape(x, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
+
+def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one of which may be -1)."""
+    d = normalize_dim(dim, x.data.ndim, "unflatten")
+    sizes = _ints(sizes, "unflatten")
+    n = x.shape[d]
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1:
+        raise RuntimeError("unflatten: only one dimension can be inferred")
+    if -1 in sizes and known and n % known == 0:
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+    if -1 in sizes or math.prod(sizes) != n:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({n}) in the input tensor of shape {list(x.shape)}"
+        )
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1 :])
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Remove dims of size 1: all of them, or those among ``dim`` (an int or a tuple) that
+    have size 1 (other dims in ``dim`` are left alone, as in PyTorch)."""
+    dims = normalize_dims(dim, x.data.ndim, "squeeze")
+    shape = x.shape
+    drop = range(len(shape)) if dims is None else dims
+    new = tuple(s for i, s in enumerate(shape) if not (i in drop and s == 1))
+    return reshape(x, new)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at position ``dim`` (in ``[-ndim - 1, ndim]``)."""
+    d = normalize_dim(dim, x.data.ndim + 1, "unsqueeze")
+    shape = x.shape
+    return reshape(x, shape[:d] + (1,) + shape[d:])
+
+
+def permute(x: Tensor, dims) -> Tensor:
+    """Reorder the dims: ``y.shape[i] = x.shape[dims[i]]`` (a view).
+
+    Example:
+        >>> chainrule.zeros(2, 3, 4).permute(2, 0, 1).shape
+        chainrule.Size([4, 2, 3])
+    """
+    dims = _ints(dims, "permute")
+    ndim = x.data.ndim
+    if len(dims) != ndim:
+        raise RuntimeError(
+            f"permute: number of dims don't match: the input has {ndim} dims (shape "
+            f"{list(x.shape)}) but dims={list(dims)} has {len(dims)}"
+        )
+    dims = tuple(normalize_dim(d, ndim, "permute") for d in dims)
+    if len(set(dims)) != ndim:
+        raise RuntimeError(f"permute(): duplicate dims are not allowed, got {list(dims)}")
+    return _as_view(Permute.apply(x, dims=dims), x)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims (a view)."""
+    ndim = x.data.ndim
+    a = normalize_dim(dim0, ndim, "transpose")
+    b = normalize_dim(dim1, ndim, "transpose")
+    dims = list(range(ndim))
+    if ndim:
+        dims[a], dims[b] = dims[b], dims[a]
+    return permute(x, dims)
+
+
+def movedim(x: Tensor, source, destination) -> Tensor:
+    """Move dims ``source`` to positions ``destination`` (ints or sequences of equal length),
+    keeping the other dims in order."""
+    ndim = x.data.ndim
+    src = tuple(normalize_dim(d, ndim, "movedim") for d in _ints(source, "movedim"))
+    dst = tuple(normalize_dim(d, ndim, "movedim") for d in _ints(destination, "movedim"))
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
+    order = [d for d in range(ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(x, order)
+
+
+def expand(x: Tensor, shape) -> Tensor:
+    """``x`` broadcast to ``shape`` without copying (a read-only view); -1 keeps a size.
+
+    New dims are added in front; a size-1 dim can be stretched to any size. Backward sums
+    the gradient over the stretched dims.
+
+    Example:
+        >>> chainrule.tensor([[1.0], [2.0]]).expand(2, 3).shape
+        chainrule.Size([2, 3])
+    """
+    shape = _ints(shape, "expand")
+    old = x.shape
+    lead = len(shape) - len(old)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({len(old)}); shape {list(old)}"
+        )
+    new = []
+    for i, s in enumerate(shape):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(
+                    f"expand: the expanded size of the tensor ({s}) isn't allowed in a "
+                    f"leading, non-existing dimension {i}"
+                )
+            new.append(s)
+            continue
+        n = old[i - lead]
+        if s == -1:
+            s = n
+        elif n != 1 and s != n:
+            raise RuntimeError(
+                f"expand: the expanded size of the tensor ({s}) must match the existing size "
+                f"({n}) at non-singleton dimension {i}. Target sizes: {list(shape)}. "
+                f"Tensor sizes: {list(old)}"
+            )
+        new.append(s)
+    return _as_view(Expand.apply(x, shape=tuple(new)), x)
+
+
+def repeat(x: Tensor, sizes) -> Tensor:
+    """Tile ``x``: ``sizes[i]`` copies along dim i (new leading dims when ``sizes`` is longer).
+
+    Composed as reshape -> expand -> reshape: x viewed as (1, n0, 1, n1, ...), expanded to
+    (r0, n0, r1, n1, ...), then merged to (r0 n0, r1 n1, ...). Always new memory.
+
+    Example:
+        >>> chainrule.tensor([1.0, 2.0]).repeat(2, 2)
+        tensor([[1., 2., 1., 2.],
+                [1., 2., 1., 2.]])
+    """
+    sizes = _ints(sizes, "repeat")
+    if len(sizes) < x.data.ndim:
+        raise RuntimeError(
+            f"repeat: Number of dimensions of repeat dims ({len(sizes)}) can not be smaller "
+            f"than number of dimensions of tensor ({x.data.ndim}, shape {list(x.shape)})"
+        )
+    if any(r < 0 for r in sizes):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {list(sizes)}")
+    shape = (1,) * (len(sizes) - x.data.ndim) + tuple(x.shape)
+    spread = tuple(v for n in shape for v in (1, n))
+    copies = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
+    out = reshape(expand(reshape(x, spread), copies), tuple(r * n for r, n in zip(sizes, shape)))
+    if _shares_memory(out, x):  # e.g. all repeats 1: still a copy, as in PyTorch
+        out = clone(out)
+    return out
+
+
+def tile(x: Tensor, dims) -> Tensor:
+    """Like ``repeat``, but ``dims`` shorter than x's dims is padded with 1s in front."""
+    dims = _ints(dims, "tile")
+    return repeat(x, (1,) * (x.data.ndim - len(dims)) + dims)
+
+
+# ---------------------------------------------------------------- joining and splitting
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; the other dims must match.
+
+    Example:
+        >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
+        chainrule.Size([3, 3])
+    """
+    tensors = _promote(tensors, "cat")
+    # PyTorch's legacy rule: 1-d empty tensors are skipped when joining bigger ones.
+    if any(t.data.ndim != 1 for t in tensors):
+        kept = [t for t in tensors if t.data.shape != (0,)]
+        tensors = kept or tensors[:1]
+    ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.data.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
+    axis = normalize_dim(dim, ref.data.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.data.ndim != ref.data.ndim:
+            raise RuntimeError(
+                f"cat: Tensors must have same number of dimensions: got {ref.data.ndim} and "
+                f"{t.data.ndim} (shapes {list(ref.shape)} and {list(t.shape)})"
+            )
+        for d in range(ref.data.ndim):
+            if d != axis and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(
+                    f"cat: Sizes of tensors must match except in dimension {axis}. Expected size "
+                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list "
+                    f"(shapes {list(ref.shape)} and {list(t.shape)})."
+                )
+    return Cat.apply(*tensors, axis=axis)
+
+
+def concat(tensors, dim: int = 0) -> Tensor:
+    """Alias of ``cat``."""
+    return cat(tensors, dim)
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Alias of ``cat`` (NumPy's argument name, as in PyTorch)."""
+    return cat(tensors, axis)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shape tensors along a new dim ``dim`` (in ``[-ndim - 1, ndim]``).
+
+    Example:
+        >>> chainrule.stack([chainrule.zeros(3), chainrule.ones(3)], dim=1).shape
+        chainrule.Size([3, 2])
+    """
+    tensors = _promote(tensors, "stack")
+    ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.shape != ref.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref.shape)} at "
+                f"entry 0 and {list(t.shape)} at entry {i}"
+            )
+    axis = normalize_dim(dim, ref.data.ndim + 1, "stack")
+    return Stack.apply(*tensors, axis=axis)
+
+
+def _split_dim(x: Tensor, dim: int, op: str) -> int:
+    if x.data.ndim == 0:
+        raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
+    return normalize_dim(dim, x.data.ndim, op)
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``x[..., start:start + length, ...]`` along ``dim`` (a view)."""
+    axis = _split_dim(x, dim, "narrow")
+    n = x.shape[axis]
+    if start < 0:
+        start += n
+    if length < 0 or not 0 <= start <= n or start + length > n:
+        raise RuntimeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim "
+            f"{dim} (shape {list(x.shape)}), or is negative"
+        )
+    return _as_view(Narrow.apply(x, axis=axis, start=start, length=length), x)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Cut ``x`` along ``dim`` into pieces of ``split_size`` (the last may be smaller) or of
+    the given list of sizes. Returns a tuple of views."""
+    axis = _split_dim(x, dim, "split")
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int) or hasattr(split_size_or_sections, "__index__"):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise RuntimeError(
+                f"split: split_size can only be 0 if dimension size is 0, and never negative, "
+                f"but got split_size={size} for dimension {dim} of size {n}"
+            )
+        if size == 0:
+            sizes = [0]
+        else:
+            sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    else:
+        sizes = list(_ints(split_size_or_sections, "split"))
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {dim}, shape {list(x.shape)}), but got split_sizes={sizes}"
+            )
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(narrow(x, axis, start, size))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Cut ``x`` along ``dim`` into ``chunks`` pieces of size ceil(n / chunks) (fewer pieces
+    when n is small, as in PyTorch). Returns a tuple of views."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = _split_dim(x, dim, "chunk")
+    n = x.shape[axis]
+    if n == 0:
+        return tuple(narrow(x, axis, 0, 0) for _ in range(chunks))
+    return split(x, -(-n // chunks), axis)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple:
+    """The slices of ``x`` along ``dim``, with that dim removed (a tuple of views)."""
+    axis = _split_dim(x, dim, "unbind")
+    shape = x.shape[:axis] + x.shape[axis + 1 :]
+    return tuple(reshape(narrow(x, axis, i, 1), shape) for i in range(x.shape[axis]))
+
+
+# ---------------------------------------------------------------- reordering values
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """Reverse the order of the elements along ``dims`` (an int or a tuple); new memory."""
+    dims = normalize_dims(_ints(dims, "flip"), x.data.ndim, "flip")
+    return Flip.apply(x, dims=dims if x.data.ndim else ())
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements cyclically by ``shifts`` along ``dims`` (every element, flattened, when
+    ``dims`` is None); new memory."""
+    shifts = _ints(shifts, "roll")
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(
+                f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                "dims: 0 (only one shift without dims)"
+            )
+        return Roll.apply(x, shifts=shifts, dims=None)
+    dims = _ints(dims, "roll")
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}"
+        )
+    dims = tuple(normalize_dim(d, x.data.ndim, "roll") for d in dims)
+    if x.data.ndim == 0:
+        return Roll.apply(x, shifts=shifts[:1], dims=None)
+    return Roll.apply(x, shifts=shifts, dims=dims)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (on and below ``diagonal``); zeros elsewhere."""
+    if x.data.ndim < 2:
+        raise RuntimeError(
+            f"tril: input tensor must have at least 2 dimensions, got shape {list(x.shape)}"
+        )
+    return Tril.apply(x, k=int(diagonal))
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (on and above ``diagonal``); zeros elsewhere."""
+    if x.data.ndim < 2:
+        raise RuntimeError(
+            f"triu: input tensor must have at least 2 dimensions, got shape {list(x.shape)}"
+        )
+    return Triu.apply(x, k=int(diagonal))
+
+
+# ---------------------------------------------------------------- padding
+
+_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _source_index(xp, n: int, before: int, after: int, mode: str):
+    """For each output position along one dim, the input position it copies."""
+    s = xp.arange(-before, n + after)
+    if mode == "replicate":
+        return xp.clip(s, 0, n - 1)
+    if mode == "circular":
+        return s % n
+    # reflect about the edge elements (which are not repeated): -1 -> 1, n -> n - 2
+    s = xp.abs(s)
+    return xp.where(s > n - 1, 2 * (n - 1) - s, s)
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad (or, with negative widths, crop) the last dims of ``x``.
+
+    ``pad`` lists (before, after) widths starting from the LAST dim, as in
+    ``torch.nn.functional.pad``: ``(left, right)`` pads the last dim, ``(left, right, top,
+    bottom)`` the last two.
+
+    Modes: ``'constant'`` (fill with ``value``, default 0; any number of dims), and, for the
+    last 1-3 dims of a batched or unbatched input, ``'reflect'`` (mirror without repeating the
+    edge), ``'replicate'`` (repeat the edge), ``'circular'`` (wrap around).
+
+    Example:
+        >>> chainrule.pad(chainrule.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+        tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    widths_flat = _ints(pad, "pad")
+    ndim = x.data.ndim
+    k = len(widths_flat) // 2
+    if len(widths_flat) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2, got pad={list(pad)}")
+    if k > ndim:
+        raise RuntimeError(
+            f"pad: Padding length should be less than or equal to two times the input "
+            f"dimension but got padding length {len(widths_flat)} and input of dimension "
+            f"{ndim} (shape {list(x.shape)})"
+        )
+    if mode not in _MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode!r}; use one of {_MODES}")
+    widths = [(0, 0)] * (ndim - k) + [
+        (widths_flat[2 * i], widths_flat[2 * i + 1]) for i in reversed(range(k))
+    ]
+    shape = x.shape
+    for d, ((b, a), n) in enumerate(zip(widths, shape)):
+        if n + b + a < 0 or b < -n or a < -n:
+            raise RuntimeError(
+                f"pad: widths ({b}, {a}) crop more than the size {n} of dim {d} "
+                f"(input shape {list(shape)})"
+            )
+    if mode == "constant":
+        return Pad.apply(x, widths=tuple(widths), value=0 if value is None else value)
+
+    if value is not None and value != 0:
+        raise RuntimeError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input tensor "
+            f"in mode {mode!r}: pad the last 1, 2 or 3 dims of a 2-3D, 3-4D or 4-5D input"
+        )
+    xp = x._device.xp
+    sources = []
+    for d in range(ndim - k, ndim):
+        b, a = widths[d]
+        n = shape[d]
+        if mode == "reflect" and (b >= n or a >= n):
+            raise RuntimeError(
+                f"pad: Padding size should be less than the corresponding input dimension, "
+                f"but got: padding ({b}, {a}) at dimension {d} of input {list(shape)}"
+            )
+        if mode == "circular" and (b > n or a > n):
+            raise RuntimeError(
+                f"pad: Padding value causes wrapping around more than once: padding ({b}, {a}) "
+                f"at dimension {d} of input {list(shape)}"
+            )
+        if n == 0 and (b > 0 or a > 0):
+            raise RuntimeError(f"pad: cannot {mode}-pad the empty dimension {d} of {list(shape)}")
+        if (b, a) != (0, 0):
+            sources.append((d, _source_index(xp, n, b, a, mode)))
+    if not sources:
+        return clone(x)
+    return PadIndexed.apply(x, sources=tuple(sources))
+
+
+# ---------------------------------------------------------------- copies
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """``x`` itself when its memory is already row-major contiguous, else a contiguous copy."""
+    if x.data.flags.c_contiguous:
+        return x
+    return Clone.apply(x)
+
+
+def clone(x: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of ``x`` in new memory; gradients flow back to ``x``."""
+    return Clone.apply(x)

@@ -1,66 +1,588 @@
-"""PLACEHOLDER: being written now; replaced before commit."""
+"""Reductions: sum, mean, prod, var/std, max/min, amax/amin, logsumexp, norm, cumsum, all/any.
 
-def all(*args, **kwargs):
-    raise NotImplementedError('reduce.all placeholder')
+A reduction over some dims sends each output's gradient back to every input element that fed
+it: backward reshapes the gradient to the ``keepdim`` shape (size 1 in the reduced dims) and
+broadcasts it to the input's shape, times the local derivative.
 
+``dim`` is an int, a tuple of ints, or None (every dim), as in PyTorch; a 0-d tensor accepts
+``dim=0`` or ``-1`` and reduces to itself.
+"""
 
-def amax(*args, **kwargs):
-    raise NotImplementedError('reduce.amax placeholder')
+from __future__ import annotations
 
+import builtins
+import math
+from typing import NamedTuple
 
-def amin(*args, **kwargs):
-    raise NotImplementedError('reduce.amin placeholder')
+from chainrule import dtypes
+from chainrule.autograd.function import Function
+from chainrule.ops.common import cast, normalize_dim, normalize_dims
+from chainrule.ops.elementwise import _ignore_errors, abs, div, maximum, minimum, square, sub
+from chainrule.tensor import Tensor
 
-
-def any(*args, **kwargs):
-    raise NotImplementedError('reduce.any placeholder')
-
-
-def argmax(*args, **kwargs):
-    raise NotImplementedError('reduce.argmax placeholder')
-
-
-def argmin(*args, **kwargs):
-    raise NotImplementedError('reduce.argmin placeholder')
-
-
-def cumsum(*args, **kwargs):
-    raise NotImplementedError('reduce.cumsum placeholder')
+# ---------------------------------------------------------------- shape helpers
 
 
-def logsumexp(*args, **kwargs):
-    raise NotImplementedError('reduce.logsumexp placeholder')
+def _axes(x: Tensor, dim, op: str) -> tuple | None:
+    """The NumPy ``axis`` of a reduction over ``dim``: None for every dim, else sorted dims.
+
+    ``dim=()`` means every dim (PyTorch's convention for sum/mean/amax); on a 0-d tensor the
+    only valid dims (0 and -1) name the tensor itself, which reduces to itself.
+    """
+    dims = normalize_dims(dim, x.data.ndim, op)
+    if dims is None or len(dims) == 0 or x.data.ndim == 0:
+        return None
+    return dims
 
 
-def max(*args, **kwargs):
-    raise NotImplementedError('reduce.max placeholder')
+def _keepdim_shape(shape: tuple, axes: tuple | None) -> tuple:
+    """``shape`` with the reduced dims set to 1."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-def mean(*args, **kwargs):
-    raise NotImplementedError('reduce.mean placeholder')
+def _reduced_shape(shape: tuple, axes: tuple | None) -> tuple:
+    """``shape`` with the reduced dims removed."""
+    if axes is None:
+        return ()
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-def min(*args, **kwargs):
-    raise NotImplementedError('reduce.min placeholder')
+def _count(shape: tuple, axes: tuple | None) -> int:
+    """How many input elements feed each output element."""
+    return math.prod(shape if axes is None else (shape[a] for a in axes))
 
 
-def norm(*args, **kwargs):
-    raise NotImplementedError('reduce.norm placeholder')
+def _broadcast_back(xp, grad, shape: tuple, axes: tuple | None, keepdim: bool):
+    """The gradient of a reduction's output spread over the input's shape (a read-only view)."""
+    if not keepdim:
+        grad = grad.reshape(_keepdim_shape(shape, axes))
+    return xp.broadcast_to(grad, shape)
 
 
-def prod(*args, **kwargs):
-    raise NotImplementedError('reduce.prod placeholder')
+def _require_float(x: Tensor, op: str, what: str) -> None:
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{op}(): {what}. Got: {x.dtype.name}")
 
 
-def std(*args, **kwargs):
-    raise NotImplementedError('reduce.std placeholder')
+# ---------------------------------------------------------------- primitives
 
 
-def sum(*args, **kwargs):
-    raise NotImplementedError('reduce.sum placeholder')
+class Sum(Function):
+    """y = sum_i x_i over the reduced dims;  dy/dx_i = 1."""
+
+    rule = "d sum(x)/dx_i = 1 (the gradient is broadcast back over the summed dims)"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return ctx.xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _broadcast_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
 
 
-def var(*args, **kwargs):
-    raise NotImplementedError('reduce.var placeholder')
+class Prod(Function):
+    """y = prod_i x_i over the reduced dims;  dy/dx_i = prod_{j != i} x_j."""
+
+    rule = "d prod(x)/dx_i = product of the other x_j (y / x_i when no x_j is 0)"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        out = ctx.xp.prod(x, axis=axes, keepdims=True, dtype=dtype)
+        ctx.save_for_backward(x, out)
+        ctx.axes = axes
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        xp = ctx.xp
+        grad = grad.reshape(out.shape)
+        is_zero = x == 0
+        if not is_zero.any():
+            return grad * out / x
+        # NOTE: y / x_i is the product of the others only when no factor is 0. In a slice with
+        # exactly one zero, that zero's derivative is the product of the non-zero factors and
+        # every other derivative is 0 (a zero remains among their factors); with two or more
+        # zeros every derivative is 0. Computed without dividing by 0.
+        zeros = is_zero.sum(axis=ctx.axes, keepdims=True)
+        nonzero = xp.where(is_zero, 1, x)
+        prod_nonzero = xp.prod(nonzero, axis=ctx.axes, keepdims=True)
+        one_zero = xp.where(is_zero & (zeros == 1), prod_nonzero, 0)
+        return grad * xp.where(zeros == 0, out / nonzero, one_zero)
 
 
+class Amax(Function):
+    """y = max_i x_i over the reduced dims;  dy/dx_i = 1/k for each of the k maximal x_i, else 0."""
+
+    rule = "d amax(x)/dx_i = 1/k if x_i is one of the k elements equal to the max, else 0"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        return _extreme_forward(ctx, x, axes, keepdim, ctx.xp.amax)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        grad = grad.reshape(out.shape)
+        # NOTE: ties share the gradient evenly (PyTorch's amax/amin and full max/min), so the
+        # result is the average of the one-sided derivatives, symmetric in the tied elements.
+        mask = x == out
+        ties = mask.sum(axis=ctx.axes, keepdims=True, dtype=grad.dtype)
+        return mask * (grad / ties)
+
+
+class Amin(Amax):
+    """y = min_i x_i over the reduced dims;  dy/dx_i = 1/k for each of the k minimal x_i, else 0."""
+
+    rule = "d amin(x)/dx_i = 1/k if x_i is one of the k elements equal to the min, else 0"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        return _extreme_forward(ctx, x, axes, keepdim, ctx.xp.amin)
+
+
+def _extreme_forward(ctx, x, axes, keepdim, reduce):
+    out = reduce(x, axis=axes, keepdims=True)
+    ctx.save_for_backward(x, out)
+    ctx.axes = axes
+    return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+
+class MaxDim(Function):
+    """(y, i) = the max of x along one dim and its index;  dy/dx = 1 at the index i, else 0."""
+
+    rule = "d max(x, dim)/dx_j = 1 if j is the returned index, else 0"
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        return _select_forward(ctx, x, axis, keepdim, ctx.xp.argmax)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        xp = ctx.xp
+        axis, shape = ctx.axis, ctx.shape
+        n = index.ndim
+        positions = xp.arange(ctx.length).reshape([-1 if d == axis else 1 for d in range(n)])
+        # Only the selected element moved the output: a one-hot mask along the dim.
+        out = xp.where(positions == index, grad.reshape(index.shape), grad.dtype.type(0))
+        return out.reshape(shape)
+
+
+class MinDim(MaxDim):
+    """(y, i) = the min of x along one dim and its index;  dy/dx = 1 at the index i, else 0."""
+
+    rule = "d min(x, dim)/dx_j = 1 if j is the returned index, else 0"
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        return _select_forward(ctx, x, axis, keepdim, ctx.xp.argmin)
+
+
+def _select_forward(ctx, x, axis, keepdim, pick):
+    """Values and int64 indices of ``pick`` (argmax/argmin) along ``axis``."""
+    xp = ctx.xp
+    x1 = x.reshape(1) if x.ndim == 0 else x  # a 0-d tensor is its own max along dim 0
+    index = xp.expand_dims(pick(x1, axis=axis), axis)
+    values = xp.take_along_axis(x1, index, axis=axis)
+    ctx.save_for_backward(index)
+    ctx.axis, ctx.shape, ctx.length = axis, x.shape, x1.shape[axis]
+    if x.ndim == 0:
+        out_shape = ()
+    elif keepdim:
+        out_shape = index.shape
+    else:
+        out_shape = _reduced_shape(x.shape, (axis,))
+    return values.reshape(out_shape), index.reshape(out_shape).astype(xp.int64)
+
+
+class LogSumExp(Function):
+    """y = log sum_i e^(x_i) over the reduced dims;  dy/dx_i = e^(x_i - y) (the softmax)."""
+
+    rule = "d logsumexp(x)/dx_i = exp(x_i - logsumexp(x)) = softmax(x)_i"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        xp = ctx.xp
+        keep = _keepdim_shape(x.shape, axes)
+        m = xp.amax(x, axis=axes, keepdims=True) if x.size else xp.zeros(keep, x.dtype)
+        # NOTE: log sum e^x = m + log sum e^(x - m) with m the max: every e^(x - m) <= 1, so
+        # nothing overflows and the largest term is exactly 1 (logsumexp([1e4, -1e4]) is 1e4,
+        # not inf). An infinite max (all -inf, or some +inf) is replaced by 0 so that
+        # inf - inf never makes a NaN: the result is then -inf or +inf, as it should be.
+        m = xp.where(xp.isfinite(m), m, x.dtype.type(0))
+        with _ignore_errors(xp):  # log(0) = -inf for an all -inf (or empty) slice is intended
+            out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, out)
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return grad.reshape(out.shape) * ctx.xp.exp(x - out)
+
+
+class Norm(Function):
+    """y = (sum_i |x_i|^p)^(1/p) for a finite p > 0;  dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1)."""
+
+    rule = "d ||x||_p/dx_i = sign(x_i) * |x_i|^(p-1) / ||x||_p^(p-1)  (x_i / ||x|| for p = 2)"
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        xp = ctx.xp
+        if p == 2:
+            out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
+        elif p == 1:
+            out = xp.sum(xp.abs(x), axis=axes, keepdims=True)
+        else:
+            out = xp.sum(xp.abs(x) ** p, axis=axes, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        ctx.p = p
+        return out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        xp = ctx.xp
+        p = ctx.p
+        grad = grad.reshape(out.shape)
+        # NOTE: a norm has no derivative at the zero vector; like PyTorch we use 0 there (the
+        # smallest subgradient) rather than 0/0 = NaN: the denominator becomes 1 where y = 0,
+        # and the numerator is 0 there since every x_i is 0.
+        safe = xp.where(out == 0, out.dtype.type(1), out)
+        if p == 2:
+            return grad * (x / safe)
+        if p == 1:
+            return grad * xp.sign(x)
+        with _ignore_errors(xp):  # |0|^(p-1) is inf for p < 1; where() replaces it with 0
+            local = xp.sign(x) * xp.abs(x) ** (p - 1) / safe ** (p - 1)
+        return grad * xp.where(x == 0, x.dtype.type(0), local)
+
+
+class Cumsum(Function):
+    """y_i = sum_{j <= i} x_j along one dim;  dL/dx_j = sum_{i >= j} dL/dy_i (a reversed cumsum)."""
+
+    rule = "d cumsum(x)_i/dx_j = 1 if j <= i else 0"
+
+    @staticmethod
+    def forward(ctx, x, axis, dtype):
+        ctx.axis = axis
+        return ctx.xp.cumsum(x, axis=axis, dtype=dtype).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.axis is None:  # a 0-d input: y = x
+            return grad
+        xp, axis = ctx.xp, ctx.axis
+        return xp.flip(xp.cumsum(xp.flip(grad, axis), axis=axis), axis)
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:  # noqa: A001
+    """The sum of the elements over ``dim`` (every dim by default).
+
+    Math: y = sum_i x_i;  dy/dx_i = 1.
+
+    Args:
+        x: the input tensor.
+        dim: an int or a tuple of ints; None reduces every dim.
+        keepdim: keep the reduced dims with size 1.
+        dtype: convert ``x`` to this dtype first. By default bool and integer tensors sum
+            to int64 (as in PyTorch); floating point tensors keep their dtype.
+
+    Example:
+        >>> chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]).sum(dim=0)
+        tensor([4., 6.])
+    """
+    axes = _axes(x, dim, "sum")
+    acc = None
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x.data.dtype.kind in "biu":
+        acc = dtypes.int64.np
+    return Sum.apply(x, axes=axes, keepdim=keepdim, dtype=acc)
+
+
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean of the elements over ``dim`` (every dim by default): sum(x) / n.
+
+    Example:
+        >>> chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]).mean(dim=1)
+        tensor([1.5000, 3.5000])
+    """
+    if dtype is not None:
+        x = cast(x, dtype)
+    _require_float(
+        x,
+        "mean",
+        "could not infer output dtype. Input dtype must be either a floating point "
+        "or complex dtype",
+    )
+    axes = _axes(x, dim, "mean")
+    with _ignore_errors(x._device.xp):  # the mean of nothing is 0/0 = nan, silently as in torch
+        return div(sum(x, dim, keepdim), float(_count(x.shape, axes)))
+
+
+def prod(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The product of the elements along ``dim`` (an int; every element by default).
+
+    Math: y = prod_i x_i;  dy/dx_i = prod_{j != i} x_j, exact when some x_j are 0.
+
+    Example:
+        >>> chainrule.tensor([1.0, 2.0, 3.0]).prod()
+        tensor(6.)
+    """
+    if dim is not None and not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        raise TypeError(f"prod(): dim must be a single int (as in PyTorch), got {dim!r}")
+    axes = _axes(x, dim, "prod")
+    acc = None
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x.data.dtype.kind in "biu":
+        acc = dtypes.int64.np
+    return Prod.apply(x, axes=axes, keepdim=keepdim, dtype=acc)
+
+
+def _correction(op: str, unbiased, correction) -> float:
+    if unbiased is not None and correction is not None:
+        raise RuntimeError(f"{op}(): give either unbiased or correction, not both")
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
+def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """The variance over ``dim``: sum((x - mean)^2) / (n - correction).
+
+    ``correction`` defaults to 1 (Bessel's correction, the unbiased estimate), as in PyTorch;
+    ``unbiased=False`` is ``correction=0``. ``var(x, True)`` reads the bool as ``unbiased``.
+
+    Example:
+        >>> chainrule.tensor([1.0, 2.0, 3.0, 4.0]).var()
+        tensor(1.6667)
+    """
+    if isinstance(dim, bool):  # torch.var(x, unbiased)
+        dim, unbiased = None, dim
+    _require_float(x, "var", "std and var only support floating point dtypes")
+    c = _correction("var", unbiased, correction)
+    n = _count(x.shape, _axes(x, dim, "var"))
+    centered = sub(x, mean(x, dim, keepdim=True))
+    # NOTE: two passes (the mean first) avoid the cancellation of E[x^2] - E[x]^2.
+    with _ignore_errors(x._device.xp):  # n <= correction gives inf/nan, as in PyTorch
+        return div(sum(square(centered), dim, keepdim), float(builtins.max(0, n - c)))
+
+
+def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """The standard deviation over ``dim``: ||x - mean||_2 / sqrt(n - correction).
+
+    Written with the 2-norm so that the gradient of a constant input is 0 (as in PyTorch),
+    not 0/0.
+
+    Example:
+        >>> chainrule.tensor([1.0, 2.0, 3.0, 4.0]).std()
+        tensor(1.2910)
+    """
+    if isinstance(dim, bool):  # torch.std(x, unbiased)
+        dim, unbiased = None, dim
+    _require_float(x, "std", "std and var only support floating point dtypes")
+    c = _correction("std", unbiased, correction)
+    n = _count(x.shape, _axes(x, dim, "std"))
+    centered = sub(x, mean(x, dim, keepdim=True))
+    with _ignore_errors(x._device.xp):
+        return div(norm(centered, 2, dim, keepdim), math.sqrt(builtins.max(0, n - c)))
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(x, dim)`` and ``min(x, dim)`` return: ``values, indices = x.max(1)``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _check_nonempty(x: Tensor, op: str, axes) -> None:
+    """PyTorch's errors for a max/min over nothing (there is no identity to return)."""
+    if axes is None and x.data.size == 0:
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument."
+        )
+    for axis in axes or ():
+        if x.data.shape[axis] == 0:
+            raise IndexError(
+                f"{op}(): Expected reduction dim {axis} to have non-zero size "
+                f"(input of shape {tuple(x.shape)})."
+            )
+
+
+def _max_or_min(x, dim, keepdim, op, elementwise, full, along):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        return elementwise(x, dim)
+    if dim is None:
+        _check_nonempty(x, op, None)
+        return full.apply(x, axes=None, keepdim=keepdim)
+    if not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        raise TypeError(f"{op}(): dim must be a single int, got {dim!r} (use a{op} for tuples)")
+    axis = normalize_dim(dim, x.data.ndim, op)
+    _check_nonempty(x, op, (axis,) if x.data.ndim else ())
+    values, indices = along.apply(x, axis=axis, keepdim=keepdim)
+    return ValuesIndices(values, indices)
+
+
+def max(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """The largest element, or ``(values, indices)`` along ``dim``.
+
+    - ``max(x)``: a 0-d tensor; ties share the gradient evenly.
+    - ``max(x, dim)``: a named tuple ``(values, indices)``; the gradient goes to the element at
+      the returned index (the first maximal one).
+    - ``max(a, b)`` with a tensor ``b``: the elementwise maximum.
+
+    Example:
+        >>> values, indices = chainrule.tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)
+        >>> indices
+        tensor([1, 0])
+    """
+    return _max_or_min(x, dim, keepdim, "max", maximum, Amax, MaxDim)
+
+
+def min(x: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """The smallest element, or ``(values, indices)`` along ``dim`` (see ``max``)."""
+    return _max_or_min(x, dim, keepdim, "min", minimum, Amin, MinDim)
+
+
+def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The maximum over ``dim`` (int or tuple; every dim by default); ties share the gradient.
+
+    Example:
+        >>> chainrule.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(dim=0)
+        tensor([7., 5.])
+    """
+    axes = _axes(x, dim, "amax")
+    _check_nonempty(x, "amax", axes)
+    return Amax.apply(x, axes=axes, keepdim=keepdim)
+
+
+def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The minimum over ``dim`` (int or tuple; every dim by default); ties share the gradient."""
+    axes = _axes(x, dim, "amin")
+    _check_nonempty(x, "amin", axes)
+    return Amin.apply(x, axes=axes, keepdim=keepdim)
+
+
+def _arg_extreme(x: Tensor, dim, keepdim: bool, op: str, pick) -> Tensor:
+    xp = x._device.xp
+    if dim is None:
+        _check_nonempty(x, op, None)
+        index = pick(x.data.reshape(-1))
+        if keepdim:
+            index = index.reshape((1,) * x.data.ndim)
+        return Tensor._make(xp.asarray(index, dtype=xp.int64), x._device)
+    axis = normalize_dim(dim, x.data.ndim, op)
+    if x.data.ndim == 0:
+        return Tensor._make(xp.zeros((), dtype=xp.int64), x._device)
+    _check_nonempty(x, op, (axis,))
+    index = pick(x.data, axis=axis)
+    if keepdim:
+        index = xp.expand_dims(index, axis)
+    return Tensor._make(index.astype(xp.int64), x._device)
+
+
+def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the (first) largest element, of the flattened tensor or along ``dim``.
+
+    Not differentiable (an index is piecewise constant).
+
+    Example:
+        >>> chainrule.tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(dim=1)
+        tensor([1, 0])
+    """
+    return _arg_extreme(x, dim, keepdim, "argmax", x._device.xp.argmax)
+
+
+def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the (first) smallest element, of the flattened tensor or along ``dim``."""
+    return _arg_extreme(x, dim, keepdim, "argmin", x._device.xp.argmin)
+
+
+def logsumexp(x: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed without overflow.
+
+    Math: y = log sum_i e^(x_i);  dy/dx_i = softmax(x)_i.
+
+    Example:
+        >>> chainrule.tensor([10000.0, 10000.0]).logsumexp(0)
+        tensor(10000.6934)
+    """
+    if x.data.dtype.kind != "f":
+        x = cast(x, dtypes.get_default_dtype())
+    return LogSumExp.apply(x, axes=_axes(x, dim, "logsumexp"), keepdim=keepdim)
+
+
+def norm(x: Tensor, p=2, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm over ``dim`` (every element by default): (sum_i |x_i|^p)^(1/p).
+
+    Args:
+        p: 2 or ``'fro'`` (Euclidean), 1, ``inf`` (max |x_i|), ``-inf`` (min |x_i|), 0 (the
+            number of non-zero elements, not differentiable), or any positive float.
+        dim: an int or a tuple of ints.
+
+    At the zero vector the gradient is 0 (PyTorch's choice), not NaN.
+
+    Example:
+        >>> chainrule.tensor([3.0, 4.0]).norm()
+        tensor(5.)
+    """
+    if dtype is not None:
+        x = cast(x, dtype)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"norm(): Expected a floating point tensor as input. Got {x.dtype.name}")
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise NotImplementedError(f"norm(): p={p!r} is not supported (use 2/'fro', 1, inf, ...)")
+    axes = _axes(x, dim, "norm")
+    if p == math.inf:
+        return amax(abs(x), dim, keepdim)
+    if p == -math.inf:
+        return amin(abs(x), dim, keepdim)
+    if p == 0:
+        nonzero = x._device.xp.sum(x.data != 0, axis=axes, keepdims=keepdim)
+        return Tensor._make(x._device.xp.asarray(nonzero, dtype=x.data.dtype), x._device)
+    if not p > 0:
+        raise NotImplementedError(f"norm(): p={p} is not supported; p must be positive or inf")
+    return Norm.apply(x, p=p, axes=axes, keepdim=keepdim)
+
+
+def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running sums along ``dim``: y_i = x_0 + ... + x_i (bool/int inputs give int64).
+
+    Example:
+        >>> chainrule.tensor([1.0, 2.0, 3.0]).cumsum(0)
+        tensor([1., 3., 6.])
+    """
+    axis = normalize_dim(dim, x.data.ndim, "cumsum")
+    acc = None
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x.data.dtype.kind in "biu":
+        acc = dtypes.int64.np
+    return Cumsum.apply(x, axis=axis if x.data.ndim else None, dtype=acc)
+
+
+def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every element over ``dim`` is non-zero (a bool tensor; not differentiable)."""
+    axes = _axes(x, dim, "all")
+    out = x._device.xp.all(x.data, axis=axes, keepdims=keepdim)
+    return Tensor._make(x._device.xp.asarray(out), x._device)
+
+
+def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where some element over ``dim`` is non-zero (a bool tensor; not differentiable)."""
+    axes = _axes(x, dim, "any")
+    out = x._device.xp.any(x.data, axis=axes, keepdims=keepdim)
+    return Tensor._make(x._device.xp.asarray(out), x._device)
