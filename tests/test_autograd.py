@@ -313,3 +313,9 @@ def test_mixing_devices_names_both():
     b._device = cr.Device("cuda", 0)  # a fake GPU tensor: the check happens before any compute
     with pytest.raises(RuntimeError, match="cpu and cuda:0|cuda:0 and cpu"):
         a + b
+
+
+def test_gradcheck_handles_non_contiguous_outputs():
+    # Regression: one-hot cotangents written through reshape(-1) were lost for transposed outputs.
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), dtype=cr.float64, requires_grad=True)
+    assert gradcheck(lambda t: (t * 2.0).t(), [x])
