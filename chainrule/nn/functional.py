@@ -781,3 +781,748 @@ def sigmoid_focal_loss(
         alpha_t = ops.add(ops.mul(targets, alpha), ops.mul(one_minus_t, 1.0 - alpha))
         loss = ops.mul(alpha_t, loss)
     return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- normalisation, embedding,
+# channel dropout (the functional side of nn.normalization, nn.embedding and nn.dropout)
+
+__all__ += [
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "rms_norm",
+    "embedding",
+    "dropout1d",
+    "dropout2d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "cosine_embedding_loss",
+]
+
+
+def _verify_batch_size(size: tuple) -> None:
+    """Batch statistics need at least two values per channel (one has variance 0)."""
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {list(size)}"
+        )
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1).
+
+    In training the mean and (biased) variance come from the batch (over every dim but 1),
+    and the running statistics, when given, are updated in place:
+    running = (1 - momentum) running + momentum batch_stat (the unbiased variance for
+    running_var). Otherwise the running statistics normalise.
+
+    Args:
+        input: (N, C) or (N, C, *).
+        running_mean, running_var: (C,) buffers, or None.
+        weight, bias: (C,) affine parameters, or None.
+        training: use (and track) batch statistics.
+        momentum: weight of the new batch in the running averages.
+        eps: added to the variance.
+
+    Example:
+        >>> x = chainrule.tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> F.batch_norm(x, None, None, training=True)
+        tensor([[-1.0000, -1.0000],
+                [ 1.0000,  1.0000]])
+    """
+    from chainrule.ops import normalization as _norm
+
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(
+                f"batch_norm: {name} should have shape ({channels},) for input of shape "
+                f"{tuple(input.shape)}, got {tuple(t.shape)}"
+            )
+    if training:
+        _verify_batch_size(tuple(input.shape))
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if training:
+        out, mean, var = _norm.BatchNorm.apply(input, weight, bias, eps=float(eps))
+        if running_mean is not None or running_var is not None:
+            n = input.numel() // channels
+            from chainrule.autograd.function import no_grad
+
+            with no_grad():
+                unbiased = var.data * (n / (n - 1))  # Bessel's correction for the running var
+                for buf, stat in ((running_mean, mean.data), (running_var, unbiased)):
+                    if buf is not None:
+                        buf.data *= 1.0 - momentum
+                        buf.data += (momentum * stat).astype(buf.data.dtype, copy=False)
+                        buf._version[0] += 1
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be given when not training"
+        )
+    # Evaluation: a fixed affine map per channel, (x - running_mean) * rstd * weight + bias.
+    xp = input._device.xp
+    shape = (channels,) + (1,) * (input.ndim - 2)
+    rstd = 1.0 / xp.sqrt(running_var.data.astype(input.data.dtype) + eps)
+    mean = running_mean.data.astype(input.data.dtype)
+    out = ops.mul(
+        ops.sub(input, Tensor._make(mean.reshape(shape), input._device)),
+        Tensor._make(rstd.reshape(shape), input._device),
+    )
+    if weight is not None:
+        out = ops.mul(out, ops.reshape(weight, shape))
+    if bias is not None:
+        out = ops.add(out, ops.reshape(bias, shape))
+    return out
+
+
+def _normalized_dims(input: Tensor, normalized_shape, op: str) -> int:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != shape:
+        raise RuntimeError(
+            f"{op}: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in shape)}], but got input of size {list(input.shape)}"
+        )
+    return k
+
+
+def _check_affine(t, shape: tuple, name: str, op: str) -> None:
+    if t is not None and tuple(t.shape) != shape:
+        raise RuntimeError(f"{op}: expected {name} of shape {shape}, got {tuple(t.shape)}")
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, statistics over the trailing
+    ``normalized_shape`` dims of each sample (a fused op with a closed-form backward).
+
+    Args:
+        input: (*, *normalized_shape).
+        normalized_shape: the trailing shape normalised over (an int for the last dim).
+        weight, bias: of shape ``normalized_shape``, or None.
+        eps: added to the variance.
+
+    Example:
+        >>> F.layer_norm(chainrule.tensor([[1.0, 3.0]]), (2,))
+        tensor([[-1.0000,  1.0000]])
+    """
+    from chainrule.ops import normalization as _norm
+
+    _nn._float_input(input, "layer_norm")
+    k = _normalized_dims(input, normalized_shape, "layer_norm")
+    shape = tuple(input.shape[input.ndim - k :])
+    _check_affine(weight, shape, "weight", "layer_norm")
+    _check_affine(bias, shape, "bias", "layer_norm")
+    return _norm.LayerNorm.apply(input, weight, bias, ndim=k, eps=float(eps))
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Split the C channels into ``num_groups`` groups and normalise each group of each sample
+    (over its channels and spatial positions), then scale and shift per channel.
+
+    Args:
+        input: (N, C, *), C divisible by ``num_groups``.
+        weight, bias: (C,) or None.
+
+    Example:
+        >>> F.group_norm(chainrule.tensor([[1.0, 3.0, 0.0, 0.0]]), 2)
+        tensor([[-1.0000,  1.0000,  0.0000,  0.0000]])
+    """
+    from chainrule.ops import normalization as _norm
+
+    _nn._float_input(input, "group_norm")
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(input.shape)} and num_groups={num_groups}"
+        )
+    _verify_batch_size((n * c // num_groups, num_groups) + tuple(input.shape[2:]))
+    _check_affine(weight, (c,), "weight", "group_norm")
+    _check_affine(bias, (c,), "bias", "group_norm")
+    grouped = ops.reshape(input, (n, num_groups, -1))
+    out = ops.reshape(
+        _norm.LayerNorm.apply(grouped, None, None, ndim=1, eps=float(eps)), tuple(input.shape)
+    )
+    shape = (c,) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = ops.mul(out, ops.reshape(weight, shape))
+    if bias is not None:
+        out = ops.add(out, ops.reshape(bias, shape))
+    return out
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) * weight over the trailing ``normalized_shape`` dims (layer norm
+    without centring or bias). ``eps=None`` uses the dtype's machine epsilon, as PyTorch.
+
+    Example:
+        >>> F.rms_norm(chainrule.tensor([[3.0, 4.0]]), (2,), eps=0.0)
+        tensor([[0.8485, 1.1314]])
+    """
+    import numpy as np
+
+    from chainrule.ops import normalization as _norm
+
+    _nn._float_input(input, "rms_norm")
+    k = _normalized_dims(input, normalized_shape, "rms_norm")
+    _check_affine(weight, tuple(input.shape[input.ndim - k :]), "weight", "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(input.data.dtype).eps)
+    return _norm.RMSNorm.apply(input, weight, ndim=k, eps=float(eps))
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """weight[input]: the rows of ``weight`` picked by integer indices.
+
+    Args:
+        input: integer indices of any shape, each in [0, num_embeddings).
+        weight: (num_embeddings, embedding_dim).
+        padding_idx: this row receives no gradient.
+        max_norm: rows looked up whose ``norm_type``-norm exceeds it are rescaled to it, in
+            place in ``weight`` (as PyTorch does).
+        scale_grad_by_freq: divide each row's gradient by its count in the batch.
+        sparse: must be False (chainrule's gradient is dense, touching only the rows used).
+
+    Shape:
+        input (*) -> output (*, embedding_dim).
+
+    Example:
+        >>> w = chainrule.tensor([[0.0, 0.0], [1.0, 2.0]])
+        >>> F.embedding(chainrule.tensor([1, 1, 0]), w)
+        tensor([[1., 2.],
+                [1., 2.],
+                [0., 0.]])
+    """
+    from chainrule.ops import embedding as _emb
+
+    if sparse:
+        raise NotImplementedError(
+            "embedding: sparse gradients are not supported; use sparse=False (the dense "
+            "gradient is built by adding only into the rows that were looked up)"
+        )
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx >= num or padding_idx < -num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            padding_idx = num + padding_idx
+    xp = weight._device.xp
+    idx = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "embedding: expected integer indices (int64 or int32), but got dtype "
+            f"{idx.dtype} (convert with .long())"
+        )
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= num:
+            raise IndexError(
+                f"embedding: index {hi if hi >= num else lo} is out of range for "
+                f"num_embeddings={num} (valid indices: 0 to {num - 1})"
+            )
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
+    return _emb.Embedding.apply(
+        weight, idx, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq)
+    )
+
+
+def _embedding_renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
+    """Rescale in place the rows of ``weight`` used by ``idx`` whose norm exceeds max_norm to
+    max_norm / (norm + 1e-7) of themselves (PyTorch's embedding_renorm_, not differentiated)."""
+    xp = weight._device.xp
+    rows = xp.unique(idx)
+    w = weight.data
+    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    over = norms > max_norm
+    if bool(over.any()):
+        rows, norms = rows[over], norms[over]
+        scale = (max_norm / (norms + 1e-7)).astype(w.dtype)
+        w[rows] = w[rows] * scale[:, None]
+        weight._version[0] += 1
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, alpha: bool) -> Tensor:
+    """Dropout of whole channels: one keep/drop draw per (sample, channel), shared by every
+    position of that channel (input (N, C, *))."""
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return ops.mul(input, 0.0)
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _masked(input, p, shape, alpha)
+
+
+def _masked(input: Tensor, p: float, shape: tuple, alpha: bool) -> Tensor:
+    from chainrule.random import rng
+
+    keep = rng().random(shape) >= p
+    dtype = input.data.dtype
+    if not alpha:
+        mask = to_device((keep * (1.0 / (1.0 - p))).astype(dtype), input._device)
+        return ops.mul(input, Tensor._make(mask, input._device))
+    # NOTE: SELU's negative saturation value is -scale * alpha = -1.7581. Dropped units are set
+    # to it (not to 0, which would shift SELU's fixed point); a and b then restore mean 0 and
+    # variance 1: a = ((1 - p)(1 + p alpha'^2))^(-1/2), b = a p alpha' for kept units.
+    a_prime = 1.7580993408473766
+    a = 1.0 / math.sqrt((a_prime * a_prime * p + 1) * (1 - p))
+    noise = keep.astype(dtype)
+    shift = (noise - 1) * (a_prime * a) + a_prime * a * p
+    mul = to_device((noise * a).astype(dtype), input._device)
+    add = to_device(shift.astype(dtype), input._device)
+    scaled = ops.mul(input, Tensor._make(mul, input._device))
+    return ops.add(scaled, Tensor._make(add, input._device))
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels with probability p (input (N, C, L) or (C, L)), scaling the kept
+    ones by 1/(1 - p): dropout for 1-D feature maps, whose neighbours are correlated.
+
+    Example:
+        >>> _ = chainrule.manual_seed(0)
+        >>> F.dropout1d(chainrule.ones(1, 3, 2), p=0.5)  # each channel kept (x2) or zeroed
+        tensor([[[2., 2.],
+                 [0., 0.],
+                 [0., 0.]]])
+    """
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
+            "a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
+        )
+    if not training or p == 0.0:
+        return input
+    if input.ndim == 2:
+        return ops.squeeze(_feature_dropout(ops.unsqueeze(input, 0), p, training, False), 0)
+    return _feature_dropout(input, p, training, False)
+
+
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels with probability p (input (N, C, H, W)), scaling the kept ones by
+    1/(1 - p). A 3-D input is treated as (N, C, L), with PyTorch's warning.
+
+    Example:
+        >>> _ = chainrule.manual_seed(0)
+        >>> F.dropout2d(chainrule.ones(1, 2, 1, 2), p=0.5)
+        tensor([[[[2., 2.]],
+        <BLANKLINE>
+                 [[0., 0.]]]])
+    """
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    if input.ndim < 2:
+        return dropout(input, p, training)
+    return _feature_dropout(input, p, training, False)
+
+
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Dropout for SELU networks: dropped units are set to SELU's saturation value
+    -1.7581 and an affine map a x + b restores mean 0 and variance 1 (PyTorch's formula).
+    Note ``training`` defaults to False, as in PyTorch.
+
+    Example:
+        >>> _ = chainrule.manual_seed(0)
+        >>> F.alpha_dropout(chainrule.zeros(4), p=0.5, training=True)  # kept: a alpha' p
+        tensor([ 0.7792, -0.7792, -0.7792, -0.7792])
+    """
+    _check_p(p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return ops.mul(input, 0.0)
+    return _masked(input, p, tuple(input.shape), True)
+
+
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """alpha_dropout of whole channels (input (N, C, *)): one draw per (sample, channel).
+
+    Example:
+        >>> F.feature_alpha_dropout(chainrule.zeros(1, 2, 3), p=0.5)  # training=False: identity
+        tensor([[[0., 0., 0.],
+                 [0., 0., 0.]]])
+    """
+    _check_p(p)
+    return _feature_dropout(input, p, training, True)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1; cos along the
+    last dim, cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) as PyTorch computes it.
+
+    Args:
+        input1, input2: (N, D) or (D,).
+        target: (N,) or () of 1 and -1.
+        margin: in [-1, 1]; 0 to 0.5 suggested.
+        reduction: 'none' | 'mean' | 'sum'.
+
+    Example:
+        >>> x = chainrule.tensor([[1.0, 0.0]])
+        >>> F.cosine_embedding_loss(x, chainrule.tensor([[0.0, 1.0]]), chainrule.tensor([1]))
+        tensor(1.)
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    _nn.check_reduction(reduction, "cosine_embedding_loss")
+    if tuple(input1.shape) != tuple(input2.shape) or input1.ndim not in (1, 2):
+        raise RuntimeError(
+            "cosine_embedding_loss: expected input1 and input2 of the same shape (N, D) or (D,), "
+            f"got {tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
+    if tuple(target.shape) != tuple(input1.shape[:-1]):
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected target of shape {tuple(input1.shape[:-1])} for "
+            f"inputs of shape {tuple(input1.shape)}, got {tuple(target.shape)}"
+        )
+    eps = 1e-12
+    prod = ops.sum(ops.mul(input1, input2), -1)
+    mag1 = ops.add(ops.sum(ops.mul(input1, input1), -1), eps)
+    mag2 = ops.add(ops.sum(ops.mul(input2, input2), -1), eps)
+    cos = ops.div(prod, ops.sqrt(ops.mul(mag1, mag2)))
+    t = target.data
+    pos = ops.where(Tensor._make(t == 1, input1._device), ops.sub(1.0, cos), 0.0)
+    neg = ops.where(Tensor._make(t == -1, input1._device), ops.relu(ops.sub(cos, margin)), 0.0)
+    return _reduce(ops.add(pos, neg), reduction)
+
+
+def _legacy_reduction(size_average, reduce) -> str:
+    """PyTorch's mapping of the deprecated size_average/reduce flags to ``reduction``."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if (size_average and reduce) else ("sum" if reduce else "none")
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+        stacklevel=3,
+    )
+    return ret
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# The Functions and their argument checks live in chainrule.ops.conv (as linear lives in
+# chainrule.ops.linalg); adaptive average pooling and interpolation below are compositions.
+
+from chainrule.ops.conv import (  # noqa: E402
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    max_pool1d,
+    max_pool2d,
+    unfold,
+)
+
+__all__ += [
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "unfold",
+    "fold",
+    "max_pool1d",
+    "max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "interpolate",
+]
+
+
+def _adaptive_sum_matrix(xp, size: int, out: int, dtype):
+    """(out, size) 0/1 matrix: row i selects the window [floor(i n/o), ceil((i+1) n/o))."""
+    i = xp.arange(out)[:, None]
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    j = xp.arange(size)[None, :]
+    return ((j >= start) & (j < end)).astype(dtype), (end - start)[:, 0].astype(dtype)
+
+
+def _adaptive_avg(input: Tensor, output_size, n: int, name: str) -> Tensor:
+    from chainrule.ops.conv import adaptive_output_size
+
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(
+            f"{name}: expected a {n + 1}D (unbatched) or {n + 2}D (batched) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    sizes = tuple(input.shape[-n:])
+    outs = adaptive_output_size(output_size, sizes, name)
+    xp, dev, dt = input._device.xp, input._device, input.data.dtype
+    mats, counts = zip(*(_adaptive_sum_matrix(xp, s, o, dt) for s, o in zip(sizes, outs)))
+    # Window sums as products with 0/1 matrices (the windows may overlap), then / window sizes.
+    if n == 1:
+        sums = ops.einsum("...w,jw->...j", input, Tensor._make(mats[0], dev))
+        count = counts[0]
+    else:
+        rows, cols = (Tensor._make(m, dev) for m in mats)
+        sums = ops.einsum("ih,...hw,jw->...ij", rows, input, cols)
+        count = counts[0][:, None] * counts[1][None, :]
+    return ops.div(sums, Tensor._make(count, dev))
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed output size: output (i, j) is the mean over rows
+    [floor(i H / oh), ceil((i + 1) H / oh)) and the matching columns (overlapping windows when
+    the sizes do not divide). ``None`` in output_size keeps that input size.
+
+    Computed as R x C^T with 0/1 window matrices R (oh, H) and C (ow, W), divided by the window
+    sizes; the gradient comes from the matrix products.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, oh, ow).
+
+    Example:
+        >>> F.adaptive_avg_pool2d(chainrule.ones(1, 3, 7, 5), (2, 2)).shape
+        chainrule.Size([1, 3, 2, 2])
+    """
+    return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of the last dim to ``output_size`` windows (see adaptive_avg_pool2d).
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size).
+
+    Example:
+        >>> F.adaptive_avg_pool1d(chainrule.tensor([[[1.0, 2.0, 3.0, 4.0]]]), 2)
+        tensor([[[1.5000, 3.5000]]])
+    """
+    return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def _source_scale(xp, n_in: int, n_out: int, scale, align_corners: bool, dtype):
+    """PyTorch's input-per-output step: (n_in-1)/(n_out-1) with align_corners, else 1/scale
+    when a scale factor was given, else n_in/n_out (in the input's float precision)."""
+    if align_corners:
+        return dtype.type((n_in - 1) / (n_out - 1)) if n_out > 1 else dtype.type(0)
+    if scale is not None and scale > 0:
+        return dtype.type(1.0 / scale)
+    return dtype.type(n_in) / dtype.type(n_out)
+
+
+def _nearest_index(xp, n_in: int, n_out: int, scale, dtype):
+    """Source index of each output for mode 'nearest': min(floor(i * step), n_in - 1)."""
+    if n_out == n_in:
+        return xp.arange(n_out)
+    if n_out == 2 * n_in:
+        return xp.arange(n_out) // 2
+    step = _source_scale(xp, n_in, n_out, scale, False, dtype)
+    src = xp.floor(xp.arange(n_out).astype(dtype) * step).astype(xp.int64)
+    return xp.minimum(src, n_in - 1)
+
+
+def _linear_weights(xp, n_in: int, n_out: int, scale, align_corners: bool, dtype):
+    """(i0, i1, w0, w1): each output is w0 x[i0] + w1 x[i1] along one dim (PyTorch's
+    area_pixel_compute_source_index and guard_index_and_lambda)."""
+    step = _source_scale(xp, n_in, n_out, scale, align_corners, dtype)
+    dst = xp.arange(n_out).astype(dtype)
+    src = dst * step if align_corners else xp.maximum(step * (dst + dtype.type(0.5)) - 0.5, 0)
+    src = src.astype(dtype)
+    i0 = xp.minimum(xp.floor(src).astype(xp.int64), n_in - 1)
+    w1 = xp.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
+    i1 = i0 + (i0 < n_in - 1)
+    return i0, i1, (1 - w1).astype(dtype), w1
+
+
+def interpolate(
+    input: Tensor,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) inputs.
+
+    - ``'nearest'``: output i copies input min(floor(i * in/out), in - 1).
+    - ``'linear'`` (3-D) / ``'bilinear'`` (4-D): each output is the weighted mean of the two
+      nearest inputs along each dim; source position ``i * (in-1)/(out-1)`` with
+      ``align_corners=True`` (corners map to corners), else ``(i + 0.5) * in/out - 0.5``
+      (pixel centres; clamped at 0).
+
+    Give either ``size`` or ``scale_factor`` (out = floor(in * scale_factor); the scale factor
+    itself sets the step unless ``recompute_scale_factor``). Built from index_select and
+    products, so the gradient flows back to the source elements.
+
+    Example:
+        >>> F.interpolate(chainrule.tensor([[[1.0, 2.0]]]), scale_factor=2)
+        tensor([[[1., 1., 2., 2.]]])
+    """
+    from chainrule.ops.indexing import index_select
+
+    n = input.ndim - 2
+    linear_modes = {1: "linear", 2: "bilinear"}
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} is not supported; use 'nearest', 'linear' or 'bilinear'"
+        )
+    if n not in (1, 2):
+        raise NotImplementedError(
+            f"Input Error: Only 3D and 4D input Tensors supported (got {input.ndim}D) for the "
+            f"modes: nearest | linear | bilinear (got {mode})"
+        )
+    if mode != "nearest" and mode != linear_modes[n]:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {3 if mode == 'linear' else 4}D input"
+        )
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: "
+            "linear | bilinear | bicubic | trilinear"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    align_corners = bool(align_corners)
+    in_sizes = tuple(input.shape[2:])
+    if (size is None) == (scale_factor is None):
+        raise ValueError(
+            "only one of size or scale_factor should be defined"
+            if size is not None
+            else "either size or scale_factor should be defined"
+        )
+    if size is not None:
+        out_sizes = (size,) * n if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(out_sizes) != n:
+            raise ValueError(
+                f"Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {list(in_sizes)} and output size of "
+                f"{list(out_sizes)}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                f"format and output size in (o1, o2, ...,oK) format."
+            )
+        scales = (None,) * n
+    else:
+        factors = (
+            (float(scale_factor),) * n
+            if isinstance(scale_factor, int | float)
+            else tuple(float(f) for f in scale_factor)
+        )
+        if len(factors) != n:
+            raise ValueError(
+                f"Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {list(in_sizes)} and scale_factor of "
+                f"shape {list(factors)}."
+            )
+        out_sizes = tuple(math.floor(s * f) for s, f in zip(in_sizes, factors))
+        scales = (None,) * n if recompute_scale_factor else factors
+    if any(s <= 0 for s in out_sizes):
+        raise RuntimeError(f"interpolate: output size {out_sizes} must be greater than 0")
+    xp, dev = input._device.xp, input._device
+    dtype = input.data.dtype
+    out = input
+    # Innermost dim first: the order (and so the rounding) of PyTorch's kernels.
+    for axis in reversed(range(n)):
+        dim = 2 + axis
+        n_in, n_out, scale = in_sizes[axis], out_sizes[axis], scales[axis]
+        if mode == "nearest":
+            idx = _nearest_index(xp, n_in, n_out, scale, dtype)
+            out = index_select(out, dim, Tensor._make(idx, dev))
+            continue
+        i0, i1, w0, w1 = _linear_weights(xp, n_in, n_out, scale, align_corners, dtype)
+        shape = (-1,) + (1,) * (n - 1 - axis)
+        a = ops.mul(
+            index_select(out, dim, Tensor._make(i0, dev)), Tensor._make(w0.reshape(shape), dev)
+        )
+        b = ops.mul(
+            index_select(out, dim, Tensor._make(i1, dev)), Tensor._make(w1.reshape(shape), dev)
+        )
+        out = ops.add(a, b)
+    return out

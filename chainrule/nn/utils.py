@@ -72,3 +72,4 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
             offset += n
     if offset != vec.numel():
         raise ValueError(f"vec has {vec.numel()} elements but the parameters have {offset}")
+from chainrule.nn import rnn_utils as rnn  # noqa: E402, F401

@@ -1,0 +1,1067 @@
+"""Convolution and pooling: strided views (im2col) plus one matrix product.
+
+A 2-D convolution reads, for every output position p and kernel offset i, the padded input at
+s p + d i (stride s, dilation d). ``_windows`` builds all those reads as one strided *view* of
+the input (im2col without copying); one reshape-copy turns it into a matrix and one matmul,
+batched over the groups, computes every output at once.
+
+The adjoint of im2col, ``_col2im``, adds every column entry back to the input position it was
+read from. It is grad_input of a convolution, the forward of a transposed convolution and of
+fold, and routes gradients through pooling windows. It is vectorised too (no loop over output
+positions, batch elements or kernel offsets); see its docstring.
+
+The Functions work on 4-D (N, C, H, W) arrays; ``nn.functional`` adds H = 1 for the 1-D forms
+and a batch dim for unbatched inputs. ``padding`` is ((top, bottom), (left, right)).
+"""
+
+from __future__ import annotations
+
+import math
+
+from chainrule.autograd.function import Function
+from chainrule.backend import scatter_add
+from chainrule.tensor import Tensor
+
+# ---------------------------------------------------------------- strided-view machinery
+
+
+def _windows(xp, x, kernel, stride, dilation, out_hw):
+    """im2col as a view: x (..., H, W) -> (..., kh, kw, oh, ow) with
+    ``v[..., i, j, p, q] = x[..., s_h p + d_h i, s_w q + d_w j]``. No copy is made."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    *lead_strides, st_h, st_w = x.strides
+    shape = (*x.shape[:-2], kh, kw, *out_hw)
+    strides = (*lead_strides, dh * st_h, dw * st_w, sh * st_h, sw * st_w)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+def _col2im(xp, cols, hw, stride, dilation):
+    """The adjoint of ``_windows``: cols (..., kh, kw, oh, ow) -> (..., H, W), where every entry
+    is added to the position it was read from: ``img[s p + d i] += cols[i, p]`` (per axis).
+
+    Vectorised without a scatter: for each kernel offset i, spread its columns on a grid of step
+    s (zeros between) placed d (k-1) further right, so that img[q] = sum_i z_i[q + d (k-1-i)].
+    The shifted reads z_i[q + d (k-1-i)] are one strided view (a stride along i of
+    ``stride_i - d stride_q``), summed over the kernel axes.
+    """
+    *lead, kh, kw, oh, ow = cols.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    h, w = hw
+    top, left = dh * (kh - 1), dw * (kw - 1)
+    z = xp.zeros((*lead, kh, kw, h + top, w + left), dtype=cols.dtype)
+    z[..., top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] = cols
+    *lead_st, st_i, st_j, st_y, st_x = z.strides
+    shifted = xp.lib.stride_tricks.as_strided(
+        z[..., 0, 0, top:, left:],
+        shape=(*lead, kh, kw, h, w),
+        strides=(*lead_st, st_i - dh * st_y, st_j - dw * st_x, st_y, st_x),
+    )
+    return shifted.sum(axis=(-4, -3))
+
+
+def _pad(xp, x, padding, value=0.0):
+    """x (N, C, H, W) with ((top, bottom), (left, right)) filled with ``value`` (a new array)."""
+    (t, b), (l, r) = padding
+    if t == b == l == r == 0:
+        return x
+    n, c, h, w = x.shape
+    out = xp.full((n, c, h + t + b, w + l + r), value, dtype=x.dtype)
+    out[:, :, t : t + h, l : l + w] = x
+    return out
+
+
+def _crop(g, padding):
+    """The inverse of ``_pad`` on a gradient: drop the padded border."""
+    (t, b), (l, r) = padding
+    h, w = g.shape[-2:]
+    return g[..., t : h - b, l : w - r]
+
+
+def conv_out_size(n: int, k: int, s: int, d: int, pad_total: int) -> int:
+    """Output length of a convolution/pool: floor((n + pads - d (k-1) - 1) / s) + 1."""
+    return (n + pad_total - d * (k - 1) - 1) // s + 1
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output length; with ceil_mode the last window must start inside the
+    input or the left padding."""
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _bmm(xp, a, b):
+    """(G, n, k) @ (G, k, m). With one group, a plain 2-D product: NumPy's stacked matmul can
+    miss BLAS for a transposed operand."""
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
+    return xp.matmul(a, b)
+
+
+def _to_groups(xp, a, groups):
+    """(N, G*C, H, W) -> (G, C, N*H*W): the layout the batched matmul wants (one copy)."""
+    n, gc, h, w = a.shape
+    return (
+        a.reshape(n, groups, gc // groups, h * w)
+        .transpose(1, 2, 0, 3)
+        .reshape(groups, gc // groups, n * h * w)
+    )
+
+
+def _windows_to_groups(win, groups):
+    """im2col's one copy: the window view (N, G*Cg, kh, kw, oh, ow) as the matrix stack
+    (G, Cg*kh*kw, N*oh*ow). Splitting C into (G, Cg) keeps it a view; the final reshape copies."""
+    n, c, kh, kw, oh, ow = win.shape
+    split = win.reshape(n, groups, c // groups, kh, kw, oh, ow)
+    return split.transpose(1, 2, 3, 4, 0, 5, 6).reshape(groups, (c // groups) * kh * kw, -1)
+
+
+def _from_groups(a, n, hw):
+    """(G, C, N*H*W) -> (N, G*C, H, W) (one copy)."""
+    g, c, _ = a.shape
+    return a.reshape(g, c, n, *hw).transpose(2, 0, 1, 3, 4).reshape(n, g * c, *hw)
+
+
+# ---------------------------------------------------------------- convolutions
+
+
+class Conv2d(Function):
+    """y[n, o, p] = b[o] + sum_{c, i} W[o, c, i] x_pad[n, c, s p + d i] (per group);
+    dL/dW = grad @ im2col(x)^T, dL/dx = col2im(W^T @ grad), dL/db = grad summed."""
+
+    rule = "d conv(x, W)/dW = grad @ im2col(x)^T, d/dx = col2im(W^T @ grad), d/db = sum(grad)"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        xp = ctx.xp
+        need_x, need_w, _ = ctx.needs_input_grad
+        n = x.shape[0]
+        o, cg, kh, kw = weight.shape
+        xpad = _pad(xp, x, padding)
+        hp, wp = xpad.shape[-2:]
+        oh = conv_out_size(hp, kh, stride[0], dilation[0], 0)
+        ow = conv_out_size(wp, kw, stride[1], dilation[1], 0)
+        win = _windows(xp, xpad, (kh, kw), stride, dilation, (oh, ow))
+        # (N, G*Cg, kh, kw, oh, ow) -> (G, Cg*kh*kw, N*oh*ow): the one copy of im2col.
+        k = cg * kh * kw
+        cols = _windows_to_groups(win, groups)
+        w = weight.reshape(groups, o // groups, k)
+        out = _from_groups(_bmm(xp, w, cols), n, (oh, ow))  # one GEMM per group, batched
+        if bias is not None:
+            out += bias.reshape(-1, 1, 1)
+        ctx.geometry = (x.shape, (hp, wp), (kh, kw), stride, padding, dilation, groups)
+        ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        cols, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        x_shape, hw_pad, kernel, stride, padding, dilation, groups = ctx.geometry
+        n, c = x_shape[:2]
+        g = _to_groups(xp, grad, groups)  # (G, O/G, N*L)
+        gx = gw = gb = None
+        if need_w:
+            gw = _bmm(xp, g, cols.transpose(0, 2, 1)).reshape(-1, c // groups, *kernel)
+        if need_x:
+            k = weight[0].size
+            w = weight.reshape(groups, -1, k)
+            gcols = _bmm(xp, w.transpose(0, 2, 1), g)  # (G, Cg*kh*kw, N*oh*ow)
+            oh, ow = grad.shape[-2:]
+            gcols = gcols.reshape(c, *kernel, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
+            gx = _crop(_col2im(xp, gcols, hw_pad, stride, dilation), padding)
+        if need_b:
+            gb = grad.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+class ConvTranspose2d(Function):
+    """y = col2im(W^T x) cropped by padding: y[n, o, s p + d i] += W[c, o, i] x[n, c, p];
+    dL/dx = conv(grad, W) (im2col then matmul), dL/dW = x @ im2col(grad)^T, dL/db = sum."""
+
+    rule = "d conv_transpose(x, W)/dx = conv(grad, W), d/dW = x @ im2col(grad)^T, d/db = sum"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        xp = ctx.xp
+        need_x, need_w, _ = ctx.needs_input_grad
+        n, c, h, w_in = x.shape
+        og, kh, kw = weight.shape[1:]
+        xg = _to_groups(xp, x, groups)  # (G, C/G, N*H*W)
+        w = weight.reshape(groups, c // groups, og * kh * kw)
+        cols = _bmm(xp, w.transpose(0, 2, 1), xg)  # (G, Og*kh*kw, N*H*W)
+        cols = cols.reshape(groups * og, kh, kw, n, h, w_in).transpose(3, 0, 1, 2, 4, 5)
+        full = tuple(
+            (size - 1) * s + d * (k - 1) + 1 + op
+            for size, s, d, k, op in zip((h, w_in), stride, dilation, (kh, kw), output_padding)
+        )
+        out = _crop(_col2im(xp, cols, full, stride, dilation), padding)
+        out = out + bias.reshape(-1, 1, 1) if bias is not None else xp.ascontiguousarray(out)
+        ctx.geometry = (full, (kh, kw), stride, padding, dilation, groups, (h, w_in))
+        ctx.weight_shape = weight.shape
+        ctx.save_for_backward(xg if need_w else None, weight if need_x else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        xg, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        full, kernel, stride, padding, dilation, groups, hw = ctx.geometry
+        n, o = grad.shape[:2]
+        (t, _), (l, _) = padding
+        gfull = xp.zeros((n, o, *full), dtype=grad.dtype)
+        gfull[:, :, t : t + grad.shape[2], l : l + grad.shape[3]] = grad
+        win = _windows(xp, gfull, kernel, stride, dilation, hw)  # (N, O, kh, kw, H, W)
+        k = (o // groups) * kernel[0] * kernel[1]
+        gcols = _windows_to_groups(win, groups)  # (G, Og*kh*kw, N*H*W)
+        gx = gw = gb = None
+        if need_x:
+            w = weight.reshape(groups, -1, k)  # (G, C/G, Og*kh*kw)
+            gx = _from_groups(_bmm(xp, w, gcols), n, hw)
+        if need_w:
+            gw = _bmm(xp, xg, gcols.transpose(0, 2, 1)).reshape(ctx.weight_shape)
+        if need_b:
+            gb = grad.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+class Unfold(Function):
+    """im2col: y[n, (c, i, j), (p, q)] = x_pad[n, c, s p + d i, s q + d j];
+    dL/dx = col2im(grad) (each entry's gradient added back where it was read)."""
+
+    rule = "d unfold(x)/dx = fold(grad): every copy of x_k sends its gradient back to x_k"
+
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride):
+        xp = ctx.xp
+        n, c = x.shape[:2]
+        xpad = _pad(xp, x, padding)
+        hp, wp = xpad.shape[-2:]
+        out_hw = (
+            conv_out_size(hp, kernel[0], stride[0], dilation[0], 0),
+            conv_out_size(wp, kernel[1], stride[1], dilation[1], 0),
+        )
+        ctx.geometry = ((hp, wp), kernel, stride, padding, dilation, out_hw)
+        win = _windows(xp, xpad, kernel, stride, dilation, out_hw)
+        return win.reshape(n, c * kernel[0] * kernel[1], -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        hw_pad, kernel, stride, padding, dilation, out_hw = ctx.geometry
+        n = grad.shape[0]
+        cols = grad.reshape(n, -1, *kernel, *out_hw)
+        return _crop(_col2im(ctx.xp, cols, hw_pad, stride, dilation), padding)
+
+
+class Fold(Function):
+    """col2im: y_pad[n, c, s p + d i, s q + d j] += x[n, (c, i, j), (p, q)], then cropped;
+    dL/dx = unfold(grad) (each entry reads the gradient of the position it was added to)."""
+
+    rule = "d fold(x)/dx = unfold(grad): x_k was added to one position and reads its gradient"
+
+    @staticmethod
+    def forward(ctx, x, output_size, kernel, dilation, padding, stride, blocks_hw):
+        n = x.shape[0]
+        hw_pad = (
+            output_size[0] + padding[0][0] + padding[0][1],
+            output_size[1] + padding[1][0] + padding[1][1],
+        )
+        ctx.geometry = (kernel, stride, padding, dilation, blocks_hw, x.shape)
+        cols = x.reshape(n, -1, *kernel, *blocks_hw)
+        return ctx.xp.ascontiguousarray(
+            _crop(_col2im(ctx.xp, cols, hw_pad, stride, dilation), padding)
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, stride, padding, dilation, blocks_hw, x_shape = ctx.geometry
+        gpad = _pad(ctx.xp, grad, padding)
+        return _windows(ctx.xp, gpad, kernel, stride, dilation, blocks_hw).reshape(x_shape)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def _pool_padding(xp, x, kernel, stride, padding, dilation, out_hw, value):
+    """x padded by ``padding`` on the left/top and, on the right/bottom, by enough for every
+    window (ceil_mode windows may run past the usual padding)."""
+    widths = []
+    for size, k, s, p, d, o in zip(x.shape[2:], kernel, stride, padding, dilation, out_hw):
+        need = (o - 1) * s + d * (k - 1) + 1
+        widths.append((p, max(need - size - p, 0)))
+    return _pad(xp, x, widths, value), tuple(widths)
+
+
+def _scatter_to_planes(xp, grad, index, shape):
+    """An (N, C, H, W) array of zeros with grad[n, c, p] added at plane position index[n, c, p]
+    (flat within H*W): the backward of picking one element per window."""
+    n, c, h, w = shape
+    g = xp.zeros(n * c * h * w, dtype=grad.dtype)
+    planes = (xp.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
+    scatter_add(xp, g, (index + planes).ravel(), grad.ravel())  # overlapping windows add up
+    return g.reshape(shape)
+
+
+class MaxPool2d(Function):
+    """y[n, c, p] = max over the window of x_pad at s p + d i;  dL/dx = grad routed to the argmax
+    of each window (the first one on ties, as PyTorch's CPU kernel); windows overlapping at
+    an element add their gradients there. Also returns the argmax as flat H*W indices."""
+
+    rule = "d maxpool(x)/dx_k = 1 where x_k is its window's (first) maximum, else 0"
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        out_hw = tuple(
+            pool_out_size(size, k, s, p, d, ceil_mode)
+            for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)
+        )
+        # NOTE: padding with -inf never wins a max, so padded windows pick real elements.
+        xpad, _ = _pool_padding(xp, x, kernel, stride, padding, dilation, out_hw, -math.inf)
+        win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, oh, ow)
+        flat = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, *out_hw, kernel[0] * kernel[1])
+        arg = flat.argmax(axis=-1)  # the first maximum (NaN counts as the maximum, as in torch)
+        out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        # The argmax as a flat index of the unpadded H*W plane (what return_indices gives).
+        ky, kx = xp.divmod(arg, kernel[1])
+        oy = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0]
+        ox = xp.arange(out_hw[1]) * stride[1]
+        iy = oy + ky * dilation[0] - padding[0]
+        ix = ox + kx * dilation[1] - padding[1]
+        index = iy * w + ix
+        ctx.save_for_backward(index)
+        ctx.shape = x.shape
+        return out, index
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return _scatter_to_planes(ctx.xp, grad, index, ctx.shape)
+
+
+class AdaptiveMaxPool2d(Function):
+    """y[n, c, i, j] = max of x over rows [floor(i H/oh), ceil((i+1) H/oh)) and the same for
+    columns;  dL/dx = grad routed to each window's (first) argmax. Returns the argmax too."""
+
+    rule = "d adaptive_maxpool(x)/dx_k = 1 where x_k is its window's (first) maximum, else 0"
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        rows, cols = (_adaptive_index(xp, size, out) for size, out in zip((h, w), output_size))
+        # (N, C, oh, kh, ow, kw) by fancy indexing: windows padded to the largest window by
+        # repeating their last element, which changes neither the max nor the first argmax.
+        win = x[:, :, rows[:, :, None, None], cols[None, None, :, :]]
+        oh, kh, ow, kw = win.shape[2:]
+        flat = win.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+        arg = flat.argmax(axis=-1)
+        out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        ky, kx = xp.divmod(arg, kw)
+        index = rows[xp.arange(oh).reshape(-1, 1), ky] * w + cols[xp.arange(ow), kx]
+        ctx.save_for_backward(index)
+        ctx.shape = x.shape
+        return out, index
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return _scatter_to_planes(ctx.xp, grad, index, ctx.shape)
+
+
+def _adaptive_index(xp, size: int, out: int):
+    """(out, kmax) input indices of adaptive windows [floor(i n/o), ceil((i+1) n/o)), each row
+    padded with its last index."""
+    i = xp.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    kmax = int((end - start).max())
+    idx = start[:, None] + xp.arange(kmax)
+    return xp.minimum(idx, (end - 1)[:, None])
+
+
+class AvgPool2d(Function):
+    """y[n, c, p] = (sum of x_pad over the window at s p) / divisor;
+    dL/dx_k = sum over the windows containing x_k of grad / divisor."""
+
+    rule = "d avgpool(x)/dx_k = sum over windows containing x_k of 1/divisor"
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        xp = ctx.xp
+        h, w = x.shape[2:]
+        one = (1, 1)
+        out_hw = tuple(
+            pool_out_size(size, k, s, p, 1, ceil_mode)
+            for size, k, s, p in zip((h, w), kernel, stride, padding)
+        )
+        xpad, widths = _pool_padding(xp, x, kernel, stride, padding, one, out_hw, 0.0)
+        sums = _windows(xp, xpad, kernel, stride, one, out_hw).sum(axis=(2, 3))
+        if divisor_override:
+            divisor = divisor_override
+        else:
+            divisor = _avg_divisor(xp, (h, w), kernel, stride, padding, out_hw, count_include_pad)
+            divisor = divisor.astype(x.dtype)
+        ctx.geometry = (xpad.shape[2:], kernel, stride, widths, out_hw, divisor)
+        return sums / divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        hw_pad, kernel, stride, widths, out_hw, divisor = ctx.geometry
+        g = grad / divisor
+        cols = xp.broadcast_to(g[:, :, None, None], (*g.shape[:2], *kernel, *out_hw))
+        return _crop(_col2im(xp, cols, hw_pad, stride, (1, 1)), widths)
+
+
+def _avg_divisor(xp, hw, kernel, stride, padding, out_hw, count_include_pad):
+    """PyTorch's divisor per output position: the window's size clipped to the padded input
+    (count_include_pad) or to the input itself."""
+    sizes = []
+    for n, k, s, p, o in zip(hw, kernel, stride, padding, out_hw):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(xp.minimum(end, n) - xp.maximum(start, 0))
+    return sizes[0][:, None] * sizes[1][None, :]
+
+
+# ---------------------------------------------------------------- argument handling
+
+
+def ntuple(value, n: int, name: str) -> tuple:
+    """``value`` as an n-tuple of ints (an int is repeated, as torch's _pair)."""
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1 and n > 1:
+        return value * n
+    if len(value) != n:
+        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value}")
+    return value
+
+
+def same_padding(kernel, dilation) -> tuple:
+    """padding='same': d (k-1) in total per dim, the extra one (if odd) on the right, as torch."""
+    out = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        out.append((total // 2, total - total // 2))
+    return tuple(out)
+
+
+def _shape_str(shape) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _as_4d(x: Tensor, spatial: int, name: str):
+    """x as (N, C, H, W) for the 2-D Functions, and a function restoring the output's shape.
+
+    1-D ops get H = 1; unbatched inputs (one dim fewer) get N = 1.
+    """
+    if x.ndim not in (spatial + 1, spatial + 2):
+        kind = f"{spatial + 1}D (unbatched) or {spatial + 2}D (batched)"
+        raise RuntimeError(
+            f"Expected {kind} input to {name}, but got input of size: {_shape_str(x.shape)}"
+        )
+    batched = x.ndim == spatial + 2
+    y = x if batched else x.unsqueeze(0)
+    if spatial == 1:
+        y = y.unsqueeze(2)
+
+    def undo(out: Tensor) -> Tensor:
+        if spatial == 1:
+            out = out.squeeze(2)
+        return out if batched else out.squeeze(0)
+
+    return y, undo
+
+
+def _conv_padding(padding, kernel, dilation, stride, n: int):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * 2
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            pads = same_padding(kernel, dilation)
+            return pads if n == 2 else ((0, 0), pads[0])
+        raise ValueError(
+            f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}"
+        )
+    pads = ntuple(padding, n, "padding")
+    if any(p < 0 for p in pads):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((p, p) for p in pads) if n == 2 else ((0, 0), (pads[0], pads[0]))
+
+
+def _check_positive(values, what: str):
+    if any(v <= 0 for v in values):
+        raise RuntimeError(f"non-positive {what} is not supported")
+
+
+def _lift(values: tuple, n: int, fill: int) -> tuple:
+    """A 1-D op's parameters as the 2-D ones with H = 1 (the H entry is ``fill``)."""
+    return values if n == 2 else (fill, *values)
+
+
+def _conv(name, n, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+    x, undo = _as_4d(input, n, name)
+    if weight.ndim != n + 2:
+        raise RuntimeError(
+            f"{name}: expected a {n + 2}-D weight (out_channels, in_channels/groups, "
+            f"*kernel_size), got size {_shape_str(weight.shape)}"
+        )
+    stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
+    _check_positive(stride, "stride")
+    _check_positive(dilation, "dilation")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    kernel = tuple(weight.shape[2:])
+    pads = _conv_padding(padding, kernel, dilation, stride, n)
+    out_c, cg = weight.shape[:2]
+    if out_c % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
+            f"0, but got weight of size {_shape_str(weight.shape)} instead"
+        )
+    if x.shape[1] != cg * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {_shape_str(weight.shape)}, expected "
+            f"input{_shape_str(input.shape if input.ndim == n + 2 else (1, *input.shape))} to "
+            f"have {cg * groups} channels, but got {x.shape[1]} channels instead"
+        )
+    if bias is not None and tuple(bias.shape) != (out_c,):
+        raise RuntimeError(
+            f"Given weight of size {_shape_str(weight.shape)}, expected bias to be 1-dimensional "
+            f"with {out_c} elements, but got bias of size {_shape_str(bias.shape)} instead"
+        )
+    padded = [x.shape[2 + i] + sum(pads[i]) for i in range(2)][2 - n :]
+    effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if any(p < k for p, k in zip(padded, effective)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, effective))}). Kernel size can't be greater "
+            f"than actual input size"
+        )
+    w = weight if n == 2 else weight.unsqueeze(2)
+    out = Conv2d.apply(
+        x,
+        w,
+        bias,
+        stride=_lift(stride, n, 1),
+        padding=pads,
+        dilation=_lift(dilation, n, 1),
+        groups=groups,
+    )
+    return undo(out)
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+) -> Tensor:
+    """2-D cross-correlation (what deep learning calls convolution):
+    y[n, o, p, q] = b[o] + sum_{c, i, j} W[o, c, i, j] x[n, c, s p + d i - pad, s q + d j - pad].
+
+    Computed as im2col (a strided view of the padded input, copied once into a matrix) and one
+    matrix product, batched over the groups.
+
+    Args:
+        input: (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: (C_out,) or None.
+        stride, dilation: int or (sH, sW).
+        padding: int, (pH, pW), 'valid' (no padding) or 'same' (output size = input size,
+            stride 1 only).
+        groups: split the channels into ``groups`` independent convolutions
+            (groups = C_in is a depthwise convolution).
+
+    Shape: (N, C_in, H, W) -> (N, C_out, H_out, W_out),
+    H_out = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1.
+
+    Example:
+        >>> F.conv2d(chainrule.ones(1, 1, 4, 4), chainrule.ones(1, 1, 3, 3)).shape
+        chainrule.Size([1, 1, 2, 2])
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+) -> Tensor:
+    """1-D cross-correlation y[n, o, p] = b[o] + sum_{c, i} W[o, c, i] x[n, c, s p + d i - pad]
+    (conv2d with H = 1).
+
+    Shape: input (N, C_in, L) or (C_in, L), weight (C_out, C_in / groups, k) ->
+    (N, C_out, L_out), L_out = floor((L + 2 pad - d (k - 1) - 1) / s) + 1.
+
+    Example:
+        >>> F.conv1d(chainrule.ones(1, 2, 5), chainrule.ones(3, 2, 3)).shape
+        chainrule.Size([1, 3, 3])
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(
+    name, n, input, weight, bias, stride, padding, output_padding, groups, dilation
+) -> Tensor:
+    x, undo = _as_4d(input, n, name)
+    if weight.ndim != n + 2:
+        raise RuntimeError(
+            f"{name}: expected a {n + 2}-D weight (in_channels, out_channels/groups, "
+            f"*kernel_size), got size {_shape_str(weight.shape)}"
+        )
+    stride, dilation = ntuple(stride, n, "stride"), ntuple(dilation, n, "dilation")
+    pads = ntuple(padding, n, "padding")
+    out_pads = ntuple(output_padding, n, "output_padding")
+    _check_positive(stride, "stride")
+    _check_positive(dilation, "dilation")
+    if any(p < 0 for p in pads + out_pads):
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if any(op >= s and op >= d for op, s, d in zip(out_pads, stride, dilation)):
+        raise RuntimeError(
+            f"output padding must be smaller than either stride or dilation, but got "
+            f"output_padding={out_pads}, stride={stride}, dilation={dilation}"
+        )
+    in_c = weight.shape[0]
+    if in_c % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension "
+            f"0, but got weight of size {_shape_str(weight.shape)} instead"
+        )
+    if x.shape[1] != in_c:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {_shape_str(weight.shape)}, expected "
+            f"input{_shape_str(input.shape if input.ndim == n + 2 else (1, *input.shape))} to "
+            f"have {in_c} channels, but got {x.shape[1]} channels instead"
+        )
+    out_c = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (out_c,):
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {_shape_str(weight.shape)}, expected bias to "
+            f"be 1-dimensional with {out_c} elements, but got bias of size "
+            f"{_shape_str(bias.shape)} instead"
+        )
+    kernel = tuple(weight.shape[2:])
+    sizes = [
+        (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for size, s, p, d, k, op in zip(input.shape[-n:], stride, pads, dilation, kernel, out_pads)
+    ]
+    if any(size <= 0 for size in sizes):
+        raise RuntimeError(f"{name}: the output size {tuple(sizes)} is too small (padding too big)")
+    w = weight if n == 2 else weight.unsqueeze(2)
+    out = ConvTranspose2d.apply(
+        x,
+        w,
+        bias,
+        stride=_lift(stride, n, 1),
+        padding=tuple((p, p) for p in _lift(pads, n, 0)),
+        output_padding=_lift(out_pads, n, 0),
+        dilation=_lift(dilation, n, 1),
+        groups=groups,
+    )
+    return undo(out)
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+) -> Tensor:
+    """2-D transposed convolution (the gradient of conv2d with respect to its input; an
+    upsampling layer): every input pixel adds a copy of the kernel, scaled by its value, to
+    the output at s p + d i, then ``padding`` is cropped from each side.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW) (note: in_channels first).
+        output_padding: extra rows/columns added on the bottom/right to pick one of the
+            output sizes a strided conv2d maps to the same input size (< stride or dilation).
+
+    Shape: H_out = (H - 1) sH - 2 pH + dH (kH - 1) + output_padding + 1.
+
+    Example:
+        >>> F.conv_transpose2d(chainrule.ones(1, 1, 2, 2), chainrule.ones(1, 1, 3, 3),
+        ...                    stride=2).shape
+        chainrule.Size([1, 1, 5, 5])
+    """
+    return _conv_transpose(
+        "conv_transpose2d",
+        2,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+) -> Tensor:
+    """1-D transposed convolution (conv_transpose2d with H = 1).
+
+    Shape: (N, C_in, L) -> (N, C_out, (L - 1) s - 2 pad + d (k - 1) + output_padding + 1).
+
+    Example:
+        >>> F.conv_transpose1d(chainrule.ones(1, 2, 3), chainrule.ones(2, 1, 2), stride=2).shape
+        chainrule.Size([1, 1, 6])
+    """
+    return _conv_transpose(
+        "conv_transpose1d",
+        1,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col: every sliding block of the (zero-padded) input as a column.
+
+    y[n, c kH kW + i kW + j, p W_out + q] = x_pad[n, c, s p + d i, s q + d j].
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C kH kW, L), L = H_out W_out.
+
+    Example:
+        >>> F.unfold(chainrule.ones(1, 2, 4, 4), 2).shape
+        chainrule.Size([1, 8, 9])
+    """
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
+        )
+    x, undo = _as_4d(input, 2, "unfold")
+    kernel, dilation = ntuple(kernel_size, 2, "kernel_size"), ntuple(dilation, 2, "dilation")
+    pads, stride = ntuple(padding, 2, "padding"), ntuple(stride, 2, "stride")
+    _check_positive(kernel + dilation + stride, "kernel_size, dilation or stride")
+    blocks = [
+        conv_out_size(n, k, s, d, 2 * p)
+        for n, k, s, d, p in zip(x.shape[2:], kernel, stride, dilation, pads)
+    ]
+    if any(b <= 0 for b in blocks):
+        raise RuntimeError(
+            f"Given input with spatial size {tuple(x.shape[2:])}, kernel_size={kernel}, "
+            f"dilation={dilation}, padding={pads}, calculated shape of the array of sliding "
+            f"blocks as {tuple(blocks)}, but its components must be at least one."
+        )
+    out = Unfold.apply(
+        x, kernel=kernel, dilation=dilation, padding=tuple((p, p) for p in pads), stride=stride
+    )
+    return undo(out)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im, the adjoint of unfold: add every column back into the image it came from
+    (overlapping blocks sum).
+
+    Shape: (N, C kH kW, L) or (C kH kW, L) -> (N, C, *output_size).
+
+    Example:
+        >>> F.fold(chainrule.ones(1, 4, 9), (4, 4), 2)[0, 0]
+        tensor([[1., 2., 2., 1.],
+                [2., 4., 4., 2.],
+                [2., 4., 4., 2.],
+                [1., 2., 2., 1.]])
+    """
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+            f"(got {input.ndim}D)"
+        )
+    batched = input.ndim == 3
+    x = input if batched else input.unsqueeze(0)
+    size = ntuple(output_size, 2, "output_size")
+    kernel, dilation = ntuple(kernel_size, 2, "kernel_size"), ntuple(dilation, 2, "dilation")
+    pads, stride = ntuple(padding, 2, "padding"), ntuple(stride, 2, "stride")
+    _check_positive(kernel + dilation + stride, "kernel_size, dilation or stride")
+    k = kernel[0] * kernel[1]
+    if x.shape[1] % k:
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={x.shape[1]} and kernel_size={kernel}"
+        )
+    blocks = tuple(
+        conv_out_size(n, kk, s, d, 2 * p)
+        for n, kk, s, d, p in zip(size, kernel, stride, dilation, pads)
+    )
+    if blocks[0] * blocks[1] != x.shape[2] or min(blocks) <= 0:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, "
+            f"padding={pads}, stride={stride}, expected size of input's dimension 2 to match "
+            f"the calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+            f"{blocks[0] * blocks[1]}, but got input.size(2)={x.shape[2]}."
+        )
+    out = Fold.apply(
+        x,
+        output_size=size,
+        kernel=kernel,
+        dilation=dilation,
+        padding=tuple((p, p) for p in pads),
+        stride=stride,
+        blocks_hw=blocks,
+    )
+    return out if batched else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- pooling
+
+
+def _pool_args(name, n, kernel_size, stride, padding, dilation):
+    kernel = ntuple(kernel_size, n, "kernel_size")
+    stride = (
+        kernel if stride is None or stride == [] or stride == () else ntuple(stride, n, "stride")
+    )
+    pads, dilation = ntuple(padding, n, "padding"), ntuple(dilation, n, "dilation")
+    _check_positive(kernel, "kernel_size")
+    _check_positive(stride, "stride")
+    _check_positive(dilation, "dilation")
+    for k, p, d in zip(kernel, pads, dilation):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            extra = " effective" if name.startswith("max") else ""
+            tail = f" and dilation={d}" if name.startswith("max") else ""
+            raise RuntimeError(
+                f"pad should be at most half of{extra} kernel size, but got pad={p}, "
+                f"kernel_size={k}{tail}"
+            )
+    return kernel, stride, pads, dilation
+
+
+def _check_pool_output(x: Tensor, out_hw) -> None:
+    if min(out_hw) <= 0:
+        c, h, w = x.shape[1:]
+        raise RuntimeError(
+            f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+            f"({c}x{out_hw[0]}x{out_hw[1]}). Output size is too small"
+        )
+
+
+def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    x, undo = _as_4d(input, n, name)
+    kernel, stride, pads, dilation = _pool_args(name, n, kernel_size, stride, padding, dilation)
+    kernel, stride = _lift(kernel, n, 1), _lift(stride, n, 1)
+    pads, dilation = _lift(pads, n, 0), _lift(dilation, n, 1)
+    _check_pool_output(
+        x,
+        [
+            pool_out_size(size, k, s, p, d, ceil_mode)
+            for size, k, s, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)
+        ],
+    )
+    out, indices = MaxPool2d.apply(
+        x, kernel=kernel, stride=stride, padding=pads, dilation=dilation, ceil_mode=ceil_mode
+    )
+    return (undo(out), undo(indices)) if return_indices else undo(out)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """The maximum of each (kH, kW) window, windows ``stride`` apart (default: kernel_size).
+
+    Backward sends each output's gradient to the element that was its window's maximum (the
+    first one on ties). ``padding`` adds -inf borders (at most half the kernel); ``ceil_mode``
+    keeps a last, partial window; ``return_indices`` also returns the argmax as flat H*W
+    indices (what ``max_unpool2d`` takes).
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out),
+    H_out = floor_or_ceil((H + 2 p - d (k - 1) - 1) / s) + 1.
+
+    Example:
+        >>> F.max_pool2d(chainrule.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """The maximum of each window of ``kernel_size`` along the last dim (max_pool2d, H = 1).
+
+    Example:
+        >>> F.max_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        tensor([[[3., 2.]]])
+    """
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def _avg_pool(
+    name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+):
+    x, undo = _as_4d(input, n, name)
+    kernel, stride, pads, _ = _pool_args(name, n, kernel_size, stride, padding, 1)
+    kernel, stride, pads = _lift(kernel, n, 1), _lift(stride, n, 1), _lift(pads, n, 0)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    _check_pool_output(
+        x,
+        [
+            pool_out_size(size, k, s, p, 1, ceil_mode)
+            for size, k, s, p in zip(x.shape[2:], kernel, stride, pads)
+        ],
+    )
+    out = AvgPool2d.apply(
+        x,
+        kernel=kernel,
+        stride=stride,
+        padding=pads,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )
+    return undo(out)
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each (kH, kW) window: the window's sum divided by its size (counting the
+    zero padding when ``count_include_pad``, or ``divisor_override``).
+
+    Backward spreads each output's gradient evenly (grad / divisor) over its window.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) (as max_pool2d, no dilation).
+
+    Example:
+        >>> F.avg_pool2d(chainrule.arange(16.0).reshape(1, 1, 4, 4), 2)
+        tensor([[[[ 2.5000,  4.5000],
+                  [10.5000, 12.5000]]]])
+    """
+    return _avg_pool(
+        "avg_pool2d",
+        2,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each window of ``kernel_size`` along the last dim (avg_pool2d, H = 1).
+
+    Example:
+        >>> F.avg_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2)
+        tensor([[[2., 1.]]])
+    """
+    return _avg_pool(
+        "avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None
+    )
+
+
+def adaptive_output_size(output_size, in_sizes, name: str) -> tuple:
+    """``output_size`` as a tuple with None entries replaced by the input's size."""
+    n = len(in_sizes)
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * n
+    output_size = tuple(output_size)
+    if len(output_size) != n:
+        raise ValueError(f"{name}: output_size must be an int or a tuple of {n}, got {output_size}")
+    out = tuple(s if o is None else int(o) for o, s in zip(output_size, in_sizes))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"{name}: elements of output_size must be greater than 0, got {out}")
+    return out
+
+
+def _adaptive_max_pool(name, n, input, output_size, return_indices):
+    x, undo = _as_4d(input, n, name)
+    size = adaptive_output_size(output_size, tuple(input.shape[-n:]), name)
+    if any(s == 0 for s in x.shape[2:]):
+        raise RuntimeError(f"{name}: expected input with non-zero spatial size, got {x.shape}")
+    out, indices = AdaptiveMaxPool2d.apply(x, output_size=_lift(size, n, 1))
+    return (undo(out), undo(indices)) if return_indices else undo(out)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size: output (i, j) is the max over rows
+    [floor(i H / oh), ceil((i + 1) H / oh)) and the matching columns (windows may overlap when
+    the sizes do not divide). ``None`` in output_size keeps that input size.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, oh, ow).
+
+    Example:
+        >>> F.adaptive_max_pool2d(chainrule.arange(9.0).reshape(1, 1, 3, 3), 2)
+        tensor([[[[4., 5.],
+                  [7., 8.]]]])
+    """
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling of the last dim to ``output_size`` windows (adaptive_max_pool2d, H = 1)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)

@@ -1,0 +1,396 @@
+"""Recurrences: one layer of an RNN, LSTM or GRU run over a whole sequence, as one op each.
+
+The input projection ``xg = x W_ih^T + b_ih`` does not depend on the state, so the caller
+computes it for every time step at once with one matrix product (``ops.linear``) and passes it
+in. What is left is the recurrence itself: per time step one product ``h W_hh^T`` for all
+gates, then elementwise gate arithmetic. ``backward`` is backpropagation through time written
+out by hand: one reverse loop carrying dL/dh (and dL/dc), collecting the gradient of every
+step's gate pre-activations; the weight gradient is then one product over all steps,
+dL/dW_hh = sum_t dG_t^T h_{t-1}.
+
+Why fused: composed from primitives, an LSTM step is about fifteen graph nodes, and slicing
+the time step out of ``xg`` costs a full-size gradient per step in backward. One node per
+layer and direction keeps the graph small and the backward pass O(L).
+
+Each op returns one array stacking the outputs of every step with the final state(s):
+``(L + 1, N, H)`` (rows 0..L-1: outputs, row L: h_n) and ``(L + 2, N, H)`` for the LSTM (row
+L + 1: c_n). The public functions split it into ``(output, h_n[, c_n])``.
+
+Variable lengths: ``valid[t, n]`` says whether step t exists for sequence n. Past its end a
+sequence keeps its state (so the final state is the one at its last valid step) and outputs
+zeros. ``reverse=True`` runs from t = L-1 down to 0; a sequence's state stays at h0 until its
+last valid step, where the reverse pass starts.
+"""
+
+from __future__ import annotations
+
+from chainrule.autograd.function import Function
+from chainrule.tensor import Tensor
+
+# ---------------------------------------------------------------- helpers
+
+
+def _sigmoid(xp, x):
+    """sigmoid(x) as (1 + tanh(x / 2)) / 2, written into a new array."""
+    # NOTE: the identity is exact; tanh saturates to +-1 where 1 / (1 + e^-x) would overflow
+    # e^-x for x < -88 (float32), and it costs one transcendental instead of exp and a divide.
+    y = xp.tanh(x * 0.5)
+    y += 1
+    y *= 0.5
+    return y
+
+
+def _in_time_order(a, reverse: bool):
+    """``a`` in processing order (reversed along time for a reverse pass): a view."""
+    if a is None or not reverse:
+        return a
+    return a[::-1]
+
+
+def _stack_outputs(xp, states, valid, reverse: bool, extra=()):
+    """Rows 0..L-1: the outputs in time order (zero past each sequence's end); then h_n and
+    the ``extra`` final states."""
+    L = states.shape[0] - 1
+    out = xp.empty((L + 1 + len(extra),) + states.shape[1:], dtype=states.dtype)
+    y = states[1:]
+    if valid is not None:
+        y = y * valid[:, :, None]
+    out[:L] = _in_time_order(y, reverse)
+    out[L] = states[L]
+    for k, s in enumerate(extra):
+        out[L + 1 + k] = s
+    return out
+
+
+def _mask_step(xp, valid, t, new, old):
+    """The state after step t: ``new`` where the step exists, ``old`` (carried) elsewhere."""
+    if valid is None:
+        return new
+    return xp.where(valid[t][:, None], new, old)
+
+
+def _split_grad(xp, valid, t, carried, dy_t=None):
+    """(gradient reaching step t's new state, gradient carried past step t to the old state).
+
+    ``carried`` is dL/d(state after step t); ``dy_t`` the gradient of step t's output, which
+    is zero past the sequence's end (so it only counts where the step exists).
+    """
+    new = carried if dy_t is None else carried + dy_t
+    if valid is None:
+        return new, None
+    m = valid[t][:, None]
+    return xp.where(m, new, 0), xp.where(m, 0, carried)
+
+
+def _weight_grads(ctx, d_gates, states, w_pos: int):
+    """dL/dW_hh = sum_t dG_t^T h_{t-1} in one product over all steps; dL/db_hh = sum_t dG_t."""
+    G = d_gates.shape[-1]
+    H = states.shape[-1]
+    dw = db = None
+    if ctx.needs_input_grad[w_pos]:
+        dw = d_gates.reshape(-1, G).T @ states[:-1].reshape(-1, H)
+    if ctx.needs_input_grad[w_pos + 1]:
+        db = d_gates.sum(axis=(0, 1))
+    return dw, db
+
+
+# ---------------------------------------------------------------- Functions
+
+
+class RNNScan(Function):
+    """h_t = act(xg_t + h_{t-1} W_hh^T + b_hh), t = 1..L, act = tanh or relu;
+    backward: da_t = dh_t act'(a_t), dh_{t-1} = da_t W_hh, dW_hh = sum_t da_t^T h_{t-1}."""
+
+    rule = (
+        "through time: da_t = dh_t * act'(a_t); dh_{t-1} = da_t @ W_hh (+ dy_{t-1}); "
+        "dxg_t = da_t; dW_hh = sum_t da_t^T h_{t-1}; db_hh = sum_t da_t"
+    )
+
+    @staticmethod
+    def forward(ctx, xg, h0, w_hh, b_hh, nonlinearity="tanh", valid=None, reverse=False):
+        xp = ctx.xp
+        L = xg.shape[0]
+        xg, valid = _in_time_order(xg, reverse), _in_time_order(valid, reverse)
+        states = xp.empty((L + 1,) + h0.shape, dtype=h0.dtype)  # states[t + 1] = h after step t
+        states[0] = h0
+        w_t = w_hh.T
+        relu = nonlinearity == "relu"
+        for t in range(L):
+            a = xg[t] + states[t] @ w_t
+            if b_hh is not None:
+                a += b_hh
+            if relu:
+                xp.maximum(a, 0, out=a)
+            else:
+                xp.tanh(a, out=a)
+            states[t + 1] = _mask_step(xp, valid, t, a, states[t])
+        ctx.save_for_backward(states, w_hh)
+        ctx.relu, ctx.valid, ctx.reverse = relu, valid, reverse
+        return _stack_outputs(xp, states, valid, reverse)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        states, w_hh = ctx.saved_tensors
+        valid = ctx.valid
+        L = states.shape[0] - 1
+        dy = _in_time_order(grad[:L], ctx.reverse)
+        dh = grad[L]
+        d_pre = xp.empty(dy.shape, dtype=grad.dtype)
+        for t in range(L - 1, -1, -1):
+            dcand, carry = _split_grad(xp, valid, t, dh, dy[t])
+            h = states[t + 1]
+            d_pre[t] = dcand * (h > 0) if ctx.relu else dcand * (1 - h * h)
+            dh = d_pre[t] @ w_hh
+            if carry is not None:
+                dh += carry
+        dw, db = _weight_grads(ctx, d_pre, states, 2)
+        dxg = _in_time_order(d_pre, ctx.reverse) if ctx.needs_input_grad[0] else None
+        return dxg, dh, dw, db
+
+
+class LSTMScan(Function):
+    """i,f,g,o = sig, sig, tanh, sig of (xg_t + h_{t-1} W_hh^T + b_hh); c_t = f c_{t-1} + i g;
+    h_t = o tanh(c_t). Backward: dc_t += dh_t o (1 - tanh^2 c_t); di = dc g, df = dc c_{t-1},
+    dg = dc i, do = dh tanh c_t, each times its activation's derivative; dc_{t-1} = dc f."""
+
+    rule = (
+        "through time: dc += dh * o * (1 - tanh(c)^2); d(i,f,g,o) = (dc*g, dc*c_prev, dc*i, "
+        "dh*tanh(c)) * act'; dh_prev = dG @ W_hh; dc_prev = dc * f; dW_hh = sum_t dG_t^T h_{t-1}"
+    )
+
+    @staticmethod
+    def forward(ctx, xg, h0, c0, w_hh, b_hh, valid=None, reverse=False):
+        xp = ctx.xp
+        L = xg.shape[0]
+        H = h0.shape[-1]
+        xg, valid = _in_time_order(xg, reverse), _in_time_order(valid, reverse)
+        hs = xp.empty((L + 1,) + h0.shape, dtype=h0.dtype)
+        cs = xp.empty((L + 1,) + h0.shape, dtype=h0.dtype)
+        tanh_c = xp.empty((L,) + h0.shape, dtype=h0.dtype)
+        acts = xp.empty(xg.shape, dtype=h0.dtype)  # i, f, g, o after their activations
+        hs[0], cs[0] = h0, c0
+        w_t = w_hh.T
+        for t in range(L):
+            pre = xg[t] + hs[t] @ w_t
+            if b_hh is not None:
+                pre += b_hh
+            act = acts[t]
+            act[:, : 2 * H] = _sigmoid(xp, pre[:, : 2 * H])
+            act[:, 2 * H : 3 * H] = xp.tanh(pre[:, 2 * H : 3 * H])
+            act[:, 3 * H :] = _sigmoid(xp, pre[:, 3 * H :])
+            i, f, g, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
+            c = f * cs[t] + i * g
+            tc = xp.tanh(c, out=tanh_c[t])
+            cs[t + 1] = _mask_step(xp, valid, t, c, cs[t])
+            hs[t + 1] = _mask_step(xp, valid, t, o * tc, hs[t])
+        ctx.save_for_backward(hs, cs, tanh_c, acts, w_hh)
+        ctx.valid, ctx.reverse = valid, reverse
+        return _stack_outputs(xp, hs, valid, reverse, extra=(cs[L],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        hs, cs, tanh_c, acts, w_hh = ctx.saved_tensors
+        valid = ctx.valid
+        L = hs.shape[0] - 1
+        H = hs.shape[-1]
+        dy = _in_time_order(grad[:L], ctx.reverse)
+        dh, dc = grad[L], grad[L + 1]
+        d_gates = xp.empty(acts.shape, dtype=grad.dtype)
+        for t in range(L - 1, -1, -1):
+            dh_cand, carry_h = _split_grad(xp, valid, t, dh, dy[t])
+            dc_cand, carry_c = _split_grad(xp, valid, t, dc)
+            act = acts[t]
+            i, f, g, o = act[:, :H], act[:, H : 2 * H], act[:, 2 * H : 3 * H], act[:, 3 * H :]
+            tc = tanh_c[t]
+            dc_cand = dc_cand + dh_cand * o * (1 - tc * tc)
+            dG = d_gates[t]
+            dG[:, :H] = dc_cand * g * i * (1 - i)
+            dG[:, H : 2 * H] = dc_cand * cs[t] * f * (1 - f)
+            dG[:, 2 * H : 3 * H] = dc_cand * i * (1 - g * g)
+            dG[:, 3 * H :] = dh_cand * tc * o * (1 - o)
+            dh = dG @ w_hh
+            dc = dc_cand * f
+            if valid is not None:
+                dh += carry_h
+                dc += carry_c
+        dw, db = _weight_grads(ctx, d_gates, hs, 3)
+        dxg = _in_time_order(d_gates, ctx.reverse) if ctx.needs_input_grad[0] else None
+        return dxg, dh, dc, dw, db
+
+
+class GRUScan(Function):
+    """r, z = sig(xg_t + h W_hh^T + b_hh) (their parts); n = tanh(xg_n + r (h W_hn^T + b_hn));
+    h_t = (1 - z) n + z h_{t-1}. Backward: dn = dh (1 - z), dz = dh (h_{t-1} - n),
+    dr = dn (1 - n^2) (h W_hn^T + b_hn), dh_{t-1} = dh z + dG_h W_hh."""
+
+    rule = (
+        "through time: dn = dh*(1-z); dz = dh*(h_prev - n); da_n = dn*(1-n^2); "
+        "dr = da_n * (W_hn h + b_hn); dh_prev = dh*z + [da_r, da_z, da_n*r] @ W_hh"
+    )
+
+    @staticmethod
+    def forward(ctx, xg, h0, w_hh, b_hh, valid=None, reverse=False):
+        xp = ctx.xp
+        L = xg.shape[0]
+        H = h0.shape[-1]
+        xg, valid = _in_time_order(xg, reverse), _in_time_order(valid, reverse)
+        states = xp.empty((L + 1,) + h0.shape, dtype=h0.dtype)
+        acts = xp.empty(xg.shape, dtype=h0.dtype)  # r, z, n after their activations
+        hn_part = xp.empty((L,) + h0.shape, dtype=h0.dtype)  # h W_hn^T + b_hn, for dr
+        states[0] = h0
+        w_t = w_hh.T
+        for t in range(L):
+            h = states[t]
+            gh = h @ w_t
+            if b_hh is not None:
+                gh += b_hh
+            x = xg[t]
+            act = acts[t]
+            act[:, : 2 * H] = _sigmoid(xp, x[:, : 2 * H] + gh[:, : 2 * H])
+            r, z = act[:, :H], act[:, H : 2 * H]
+            hn_part[t] = gh[:, 2 * H :]
+            n = xp.tanh(x[:, 2 * H :] + r * gh[:, 2 * H :], out=act[:, 2 * H :])
+            states[t + 1] = _mask_step(xp, valid, t, n + z * (h - n), h)
+        ctx.save_for_backward(states, acts, hn_part, w_hh)
+        ctx.valid, ctx.reverse = valid, reverse
+        return _stack_outputs(xp, states, valid, reverse)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        states, acts, hn_part, w_hh = ctx.saved_tensors
+        valid = ctx.valid
+        L = states.shape[0] - 1
+        H = states.shape[-1]
+        dy = _in_time_order(grad[:L], ctx.reverse)
+        dh = grad[L]
+        d_x = xp.empty(acts.shape, dtype=grad.dtype)  # gradient of xg_t
+        d_h = xp.empty(acts.shape, dtype=grad.dtype)  # gradient of h W_hh^T + b_hh
+        for t in range(L - 1, -1, -1):
+            dcand, carry = _split_grad(xp, valid, t, dh, dy[t])
+            act = acts[t]
+            r, z, n = act[:, :H], act[:, H : 2 * H], act[:, 2 * H :]
+            h = states[t]
+            da_n = dcand * (1 - z) * (1 - n * n)
+            dx, dgh = d_x[t], d_h[t]
+            dx[:, :H] = da_n * hn_part[t] * r * (1 - r)
+            dx[:, H : 2 * H] = dcand * (h - n) * z * (1 - z)
+            dx[:, 2 * H :] = da_n
+            dgh[:, : 2 * H] = dx[:, : 2 * H]
+            dgh[:, 2 * H :] = da_n * r
+            dh = dgh @ w_hh
+            dh += dcand * z
+            if carry is not None:
+                dh += carry
+        dw, db = _weight_grads(ctx, d_h, states, 2)
+        dxg = _in_time_order(d_x, ctx.reverse) if ctx.needs_input_grad[0] else None
+        return dxg, dh, dw, db
+
+
+# ---------------------------------------------------------------- public functions
+
+
+def _valid_mask(xg: Tensor, lengths):
+    """The (L, N) bool mask t < lengths[n], or None when every sequence fills all L steps."""
+    if lengths is None:
+        return None
+    xp = xg._device.xp
+    L, N = xg.shape[0], xg.shape[1]
+    lengths = xp.asarray(lengths.data if isinstance(lengths, Tensor) else lengths).reshape(-1)
+    if lengths.shape[0] != N:
+        raise RuntimeError(
+            f"lengths: expected one length per sequence ({N}), got {lengths.shape[0]} lengths"
+        )
+    if bool((lengths == L).all()):
+        return None
+    if bool((lengths < 0).any()) or bool((lengths > L).any()):
+        raise RuntimeError(f"lengths must lie in [0, {L}], got {lengths.tolist()}")
+    return xp.arange(L)[:, None] < lengths[None, :]
+
+
+def _check_scan(name, xg, states, w_hh, b_hh, gates):
+    H = states[0].shape[-1]
+    L, N = xg.shape[0], xg.shape[1]
+    expect = {
+        "xg": (xg, (L, N, gates * H)),
+        "w_hh": (w_hh, (gates * H, H)),
+        "b_hh": (b_hh, (gates * H,)),
+    }
+    for k, s in enumerate(states):
+        expect[f"state {k}"] = (s, (N, H))
+    for what, (t, shape) in expect.items():
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"{name}: expected {what} of shape {shape}, got {tuple(t.shape)} "
+                f"(hidden size {H}, {gates} gate(s))"
+            )
+
+
+def rnn_scan(xg, h0, w_hh, b_hh=None, nonlinearity="tanh", lengths=None, reverse=False):
+    """Run h_t = act(xg_t + h_{t-1} W_hh^T + b_hh) over all steps (one layer, one direction).
+
+    Args:
+        xg: the input projection x_t W_ih^T + b_ih of every step, (L, N, H).
+        h0: the initial state, (N, H).
+        w_hh, b_hh: (H, H) and (H,) or None.
+        nonlinearity: ``"tanh"`` or ``"relu"``.
+        lengths: (N,) valid steps per sequence, or None (all L).
+        reverse: run from the last step to the first.
+
+    Returns: ``(output, h_n)``: (L, N, H) with zeros past each length, and (N, H).
+
+    Example:
+        >>> out, h = rnn_scan(chainrule.zeros(5, 2, 3), chainrule.zeros(2, 3), chainrule.eye(3))
+        >>> out.shape, h.shape
+        (chainrule.Size([5, 2, 3]), chainrule.Size([2, 3]))
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+    _check_scan("rnn_scan", xg, (h0,), w_hh, b_hh, 1)
+    out = RNNScan.apply(
+        xg,
+        h0,
+        w_hh,
+        b_hh,
+        nonlinearity=nonlinearity,
+        valid=_valid_mask(xg, lengths),
+        reverse=reverse,
+    )
+    L = xg.shape[0]
+    return out[:L], out[L]
+
+
+def lstm_scan(xg, h0, c0, w_hh, b_hh=None, lengths=None, reverse=False):
+    """Run the LSTM recurrence over all steps (one layer, one direction); gates i, f, g, o.
+
+    Args:
+        xg: x_t W_ih^T + b_ih of every step, (L, N, 4H).
+        h0, c0: the initial states, (N, H).
+        w_hh, b_hh: (4H, H) and (4H,) or None.
+        lengths, reverse: as in :func:`rnn_scan`.
+
+    Returns: ``(output, h_n, c_n)``: (L, N, H), (N, H), (N, H).
+    """
+    _check_scan("lstm_scan", xg, (h0, c0), w_hh, b_hh, 4)
+    out = LSTMScan.apply(xg, h0, c0, w_hh, b_hh, valid=_valid_mask(xg, lengths), reverse=reverse)
+    L = xg.shape[0]
+    return out[:L], out[L], out[L + 1]
+
+
+def gru_scan(xg, h0, w_hh, b_hh=None, lengths=None, reverse=False):
+    """Run the GRU recurrence over all steps (one layer, one direction); gates r, z, n.
+
+    Args:
+        xg: x_t W_ih^T + b_ih of every step, (L, N, 3H).
+        h0: the initial state, (N, H).
+        w_hh, b_hh: (3H, H) and (3H,) or None.
+        lengths, reverse: as in :func:`rnn_scan`.
+
+    Returns: ``(output, h_n)``: (L, N, H) and (N, H).
+    """
+    _check_scan("gru_scan", xg, (h0,), w_hh, b_hh, 3)
+    out = GRUScan.apply(xg, h0, w_hh, b_hh, valid=_valid_mask(xg, lengths), reverse=reverse)
+    L = xg.shape[0]
+    return out[:L], out[L]

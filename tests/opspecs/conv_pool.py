@@ -1,0 +1,290 @@
+"""OpSpecs for convolutions, unfold/fold, pooling and interpolation (chainrule.ops.conv)."""
+
+from opspec import OpSpec
+
+import chainrule.nn.functional as F
+
+
+def _tf():
+    import torch.nn.functional as tf
+
+    return tf
+
+
+SUMS = "sums of up to ~40 products, accumulated in another order than torch's kernels"
+CONV_TOL = dict(rtol=1e-4, atol=1e-5, note=SUMS)
+
+
+def conv_spec(name, fname, shapes, **kw):
+    """A spec calling F.<fname>(x, w[, b], **kw) in both libraries."""
+    return OpSpec(
+        name,
+        lambda *a: getattr(F, fname)(*a, **kw),
+        lambda *a: getattr(_tf(), fname)(*a, **kw),
+        shapes,
+        **CONV_TOL,
+    )
+
+
+def unary_spec(name, fname, shapes, tol=None, **kw):
+    return OpSpec(
+        name,
+        lambda x: getattr(F, fname)(x, **kw),
+        lambda x: getattr(_tf(), fname)(x, **kw),
+        [(s,) for s in shapes],
+        **(tol or {}),
+    )
+
+
+def padded_conv_spec(mode):
+    """padding_mode as nn.Conv2d does it: F.pad with the mode, then an unpadded conv."""
+    return OpSpec(
+        f"conv2d_pad_{mode}",
+        lambda x, w: F.conv2d(F.pad(x, (1, 2, 1, 1), mode=mode), w),
+        lambda x, w: _tf().conv2d(_tf().pad(x, (1, 2, 1, 1), mode=mode), w),
+        [((1, 2, 4, 4), (2, 2, 2, 2)), ((2, 1, 3, 3), (1, 1, 3, 2))],
+        **CONV_TOL,
+    )
+
+
+SPECS = [
+    conv_spec(
+        "conv2d",
+        "conv2d",
+        [((1, 2, 4, 4), (2, 2, 2, 2), (2,)), ((2, 1, 3, 5), (3, 1, 2, 3), (3,))],
+    ),
+    conv_spec("conv2d_unbatched", "conv2d", [((2, 4, 4), (2, 2, 3, 3), (2,))]),
+    conv_spec(
+        "conv2d_stride_padding",
+        "conv2d",
+        [((1, 2, 5, 5), (2, 2, 3, 3), (2,)), ((1, 1, 6, 5), (2, 1, 2, 3), (2,))],
+        stride=2,
+        padding=1,
+    ),
+    conv_spec(
+        "conv2d_stride_pair_padding_pair",
+        "conv2d",
+        [((1, 2, 6, 5), (2, 2, 3, 2))],
+        stride=(2, 1),
+        padding=(0, 2),
+    ),
+    conv_spec(
+        "conv2d_dilation",
+        "conv2d",
+        [((1, 1, 6, 5), (2, 1, 2, 2)), ((1, 2, 5, 6), (1, 2, 2, 3))],
+        dilation=2,
+        padding=(1, 0),
+    ),
+    conv_spec("conv2d_same", "conv2d", [((1, 2, 4, 4), (2, 2, 2, 3))], padding="same"),
+    conv_spec(
+        "conv2d_same_dilation",
+        "conv2d",
+        [((1, 1, 5, 6), (2, 1, 3, 2))],
+        padding="same",
+        dilation=(1, 2),
+    ),
+    conv_spec("conv2d_valid", "conv2d", [((1, 2, 4, 3), (1, 2, 2, 2))], padding="valid"),
+    conv_spec(
+        "conv2d_groups",
+        "conv2d",
+        [((1, 4, 4, 3), (4, 2, 2, 2), (4,)), ((2, 2, 3, 3), (4, 1, 2, 2), (4,))],
+        groups=2,
+    ),
+    conv_spec(
+        "conv2d_depthwise",
+        "conv2d",
+        [((1, 3, 4, 4), (6, 1, 2, 2))],
+        groups=3,
+        stride=(1, 2),
+        padding=1,
+    ),
+    padded_conv_spec("reflect"),
+    padded_conv_spec("replicate"),
+    padded_conv_spec("circular"),
+    conv_spec(
+        "conv1d",
+        "conv1d",
+        [((2, 2, 6), (3, 2, 3), (3,)), ((3, 5), (2, 3, 2), (2,))],
+        stride=2,
+        padding=1,
+    ),
+    conv_spec(
+        "conv1d_same_dilation_groups",
+        "conv1d",
+        [((2, 4, 5), (2, 2, 2))],
+        padding="same",
+        dilation=2,
+        groups=2,
+    ),
+    conv_spec(
+        "conv_transpose2d",
+        "conv_transpose2d",
+        [((1, 2, 3, 3), (2, 2, 3, 3), (2,)), ((2, 1, 2, 3), (1, 3, 2, 2), (3,))],
+        stride=2,
+        padding=1,
+        output_padding=1,
+    ),
+    conv_spec("conv_transpose2d_plain", "conv_transpose2d", [((1, 2, 3, 3), (2, 1, 2, 2))]),
+    conv_spec(
+        "conv_transpose2d_groups_dilation",
+        "conv_transpose2d",
+        [((1, 4, 3, 2), (4, 1, 2, 2), (2,))],
+        stride=(1, 2),
+        output_padding=(0, 1),
+        groups=2,
+        dilation=2,
+    ),
+    conv_spec(
+        "conv_transpose1d",
+        "conv_transpose1d",
+        [((2, 2, 4), (2, 3, 3), (3,)), ((2, 3), (2, 1, 2), (1,))],
+        stride=3,
+        padding=1,
+        output_padding=2,
+        dilation=2,
+    ),
+    unary_spec(
+        "unfold",
+        "unfold",
+        [(1, 2, 4, 5), (2, 3, 3)],
+        kernel_size=(2, 3),
+        padding=1,
+        stride=(2, 1),
+    ),
+    unary_spec("unfold_dilation", "unfold", [(1, 1, 6, 5)], kernel_size=2, dilation=(2, 1)),
+    unary_spec(
+        "fold",
+        "fold",
+        [(1, 8, 9), (8, 9)],
+        tol=CONV_TOL,
+        output_size=(4, 4),
+        kernel_size=2,
+    ),
+    unary_spec(
+        "fold_stride_padding_dilation",
+        "fold",
+        [(2, 4, 9)],
+        tol=CONV_TOL,
+        output_size=(4, 5),
+        kernel_size=2,
+        stride=2,
+        padding=1,
+        dilation=(1, 2),
+    ),
+    unary_spec("max_pool2d", "max_pool2d", [(1, 2, 4, 4), (2, 5, 4)], kernel_size=2),
+    unary_spec(
+        "max_pool2d_overlapping",
+        "max_pool2d",
+        [(1, 1, 5, 5)],
+        kernel_size=3,
+        stride=1,
+        padding=1,
+    ),
+    unary_spec(
+        "max_pool2d_ceil_dilation",
+        "max_pool2d",
+        [(1, 2, 6, 7)],
+        kernel_size=(2, 3),
+        stride=2,
+        padding=1,
+        dilation=(2, 1),
+        ceil_mode=True,
+    ),
+    unary_spec(
+        "max_pool1d",
+        "max_pool1d",
+        [(2, 3, 7), (3, 8)],
+        kernel_size=3,
+        stride=2,
+        padding=1,
+        ceil_mode=True,
+    ),
+    unary_spec("avg_pool2d", "avg_pool2d", [(1, 2, 4, 4), (2, 5, 4)], kernel_size=2),
+    unary_spec(
+        "avg_pool2d_padding_ceil",
+        "avg_pool2d",
+        [(1, 2, 5, 6)],
+        kernel_size=3,
+        stride=2,
+        padding=1,
+        ceil_mode=True,
+    ),
+    unary_spec(
+        "avg_pool2d_exclude_pad",
+        "avg_pool2d",
+        [(1, 2, 5, 6)],
+        kernel_size=(3, 2),
+        stride=(2, 1),
+        padding=1,
+        ceil_mode=True,
+        count_include_pad=False,
+    ),
+    unary_spec(
+        "avg_pool2d_divisor_override",
+        "avg_pool2d",
+        [(1, 1, 5, 5)],
+        kernel_size=2,
+        stride=1,
+        divisor_override=3,
+    ),
+    unary_spec(
+        "avg_pool1d",
+        "avg_pool1d",
+        [(2, 3, 7), (3, 6)],
+        kernel_size=3,
+        stride=2,
+        padding=1,
+        count_include_pad=False,
+    ),
+    unary_spec(
+        "adaptive_avg_pool2d",
+        "adaptive_avg_pool2d",
+        [(1, 2, 5, 7), (2, 4, 4)],
+        output_size=(3, 4),
+    ),
+    unary_spec(
+        "adaptive_avg_pool2d_none", "adaptive_avg_pool2d", [(1, 2, 5, 3)], output_size=(2, None)
+    ),
+    unary_spec("adaptive_avg_pool1d", "adaptive_avg_pool1d", [(2, 3, 7), (2, 5)], output_size=3),
+    unary_spec(
+        "adaptive_max_pool2d",
+        "adaptive_max_pool2d",
+        [(1, 2, 5, 7), (2, 4, 4)],
+        output_size=(3, 4),
+    ),
+    unary_spec("adaptive_max_pool1d", "adaptive_max_pool1d", [(2, 3, 7)], output_size=3),
+    unary_spec("interpolate_nearest_scale", "interpolate", [(1, 2, 3, 3)], scale_factor=2),
+    unary_spec("interpolate_nearest_size", "interpolate", [(1, 2, 3, 4), (2, 2, 5)], size=5),
+    unary_spec("interpolate_nearest_down", "interpolate", [(1, 1, 7, 6)], scale_factor=(0.6, 0.5)),
+    unary_spec(
+        "interpolate_bilinear_align",
+        "interpolate",
+        [(1, 2, 3, 3), (1, 1, 4, 5)],
+        size=(4, 6),
+        mode="bilinear",
+        align_corners=True,
+    ),
+    unary_spec(
+        "interpolate_bilinear",
+        "interpolate",
+        [(1, 2, 3, 4), (2, 1, 4, 3)],
+        scale_factor=1.5,
+        mode="bilinear",
+        align_corners=False,
+    ),
+    unary_spec(
+        "interpolate_bilinear_down",
+        "interpolate",
+        [(1, 1, 7, 6)],
+        size=(3, 4),
+        mode="bilinear",
+    ),
+    unary_spec(
+        "interpolate_linear",
+        "interpolate",
+        [(2, 2, 5)],
+        size=8,
+        mode="linear",
+        align_corners=False,
+    ),
+]
