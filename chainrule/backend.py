@@ -28,16 +28,20 @@ def _import_cupy():
 class Device:
     """Where a tensor's array lives: ``Device("cpu")`` or ``Device("cuda:0")``."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_xp")
 
     def __init__(self, type: str, index: int | None = None):
         self.type = type
         self.index = index
+        self._xp = np if type == "cpu" else None  # CuPy is imported on first use
 
     @property
     def xp(self):
         """The array module: numpy on cpu, cupy on cuda."""
-        return np if self.type == "cpu" else _import_cupy()
+        xp = self._xp
+        if xp is None:
+            xp = self._xp = _import_cupy()
+        return xp
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}'" + (

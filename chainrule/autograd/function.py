@@ -158,24 +158,27 @@ class Function:
         arrays = []
         needs = []
         dev = None
+        any_needs = False
         for t in inputs:
             if isinstance(t, Tensor):
                 arrays.append(t.data)
-                needs.append(t.requires_grad)
+                rg = t._requires_grad
+                needs.append(rg)
+                if rg:
+                    any_needs = True
+                d = t._device
                 if dev is None:
-                    dev = t._device
-                elif t._device is not dev and t._device != dev:
+                    dev = d
+                elif d is not dev and d != dev:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors to be on the same device, "
-                        f"but found at least two devices, {dev} and {t._device}"
+                        f"but found at least two devices, {dev} and {d}"
                     )
             else:
                 arrays.append(t)
                 needs.append(False)
-        if dev is None:
-            dev = _cpu
-        record = _grad_enabled.get() and any(needs)
-        ctx = Context(cls, tuple(needs), dev, record)
+        record = any_needs and _grad_enabled.get()
+        ctx = Context(cls, tuple(needs), dev or _cpu, record)
         try:
             out = cls.forward(ctx, *arrays, **attrs)
         except ValueError as e:
@@ -186,34 +189,31 @@ class Function:
             out, *extra = out
         result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
         if record and cls.differentiable:
-            ctx.parents = tuple(t if n else None for t, n in zip(inputs, needs))
+            ctx.parents = tuple([t if n else None for t, n in zip(inputs, needs)])
             saved = ctx.saved_tensors
             if saved:
                 # Remember the version of every input (or the output) whose array was saved,
                 # so that backward can refuse values changed in place since.
-                vs = [(t, t._version[0]) for t in inputs if _is_saved(t, saved)]
-                if any(s is out for s in saved):
+                saved_ids = {id(s) for s in saved}
+                vs = [
+                    (t, t._version[0])
+                    for t in inputs
+                    if isinstance(t, Tensor) and id(t.data) in saved_ids
+                ]
+                if id(out) in saved_ids:
                     vs.append((result, 0))
                 if vs:
                     ctx._versions = vs
             if _anomaly_mode.get():
                 ctx.created_at = _user_frame()
                 _check_finite(out, cls.__name__, "forward", ctx)
-            result.requires_grad = True
+            result._requires_grad = True
             result._ctx = ctx
         elif _anomaly_mode.get():
             _check_finite(out, cls.__name__, "forward", None)
         if extra is not None:
             return (result, *(Tensor._make(e, ctx.device) for e in extra))
         return result
-
-
-def _is_saved(t, saved) -> bool:
-    """True when Tensor ``t``'s array is one of the saved arrays (identity, not equality)."""
-    if not isinstance(t, Tensor):
-        return False
-    data = t.data
-    return any(s is data for s in saved)
 
 
 def _user_frame() -> str:

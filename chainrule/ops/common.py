@@ -24,6 +24,9 @@ def binary_operands(a, b, op: str):
 
     Returns ``(a, b)`` where each is a Tensor or a Python scalar of the common dtype.
     """
+    # Fast path, the common case: a float tensor and a Python float (stays the tensor's dtype).
+    if type(b) is float and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+        return a, b
     a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_t and b_t:
         if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
