@@ -69,12 +69,16 @@ _FREED_MESSAGE = (
 )
 
 
-def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
+def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on_node=None):
     """Propagate ``root_grads`` (arrays) from ``roots`` (Tensors) to every leaf.
 
     Without ``capture``, leaves accumulate into ``.grad`` (and tensors that called
     ``retain_grad()`` keep theirs). With ``capture`` (a set of tensor ids), nothing is written
     to ``.grad``; the gradients of those tensors are returned in a dict keyed by id.
+    ``on_node(tensor, upstream, ctx, sent)``, if given, is called once per tensor reached, in
+    processing order: ``ctx`` is None for leaves; ``sent`` lists ``(parent, gradient)`` for
+    each parent that needs a gradient (after unbroadcasting; None where the op sent none).
+    ``chainrule.edu.explain_backward`` records its trace through it.
     """
     from chainrule.tensor import Tensor
 
@@ -100,6 +104,8 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
         elif ctx is None or t._retains_grad:
             _accumulate(t, g)
         if ctx is None:
+            if on_node is not None:
+                on_node(t, g, None, None)
             continue
         if ctx.freed:
             raise RuntimeError(_FREED_MESSAGE.format(op=ctx.name()))
@@ -119,8 +125,13 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
             ctx.saved_tensors = ()
             ctx._versions = None
             ctx.freed = True
+        sent = [] if on_node is not None else None
         for p, gi in zip(ctx.parents, in_grads):
-            if p is None or gi is None:
+            if p is None:
+                continue
+            if gi is None:
+                if sent is not None:
+                    sent.append((p, None))
                 continue
             if anomaly:
                 _check_finite(gi, ctx.fn.__name__, "backward", ctx)
@@ -133,6 +144,10 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None):
                 grads[key] = grads[key] + gi
             else:
                 grads[key] = gi
+            if sent is not None:
+                sent.append((p, gi))
+        if on_node is not None:
+            on_node(t, g, ctx, sent)
     return captured
 
 

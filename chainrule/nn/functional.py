@@ -1526,3 +1526,471 @@ def interpolate(
         )
         out = ops.add(a, b)
     return out
+
+
+# ---------------------------------------------------------------- attention
+
+
+def _as_mask_tensor(mask, like: Tensor) -> Tensor:
+    if isinstance(mask, Tensor):
+        return mask
+    xp = like._device.xp
+    return Tensor._make(to_device(xp.asarray(mask) if xp.__name__ == "numpy" else mask,
+                                  like._device), like._device)
+
+
+def _mask_as_bias(mask, like: Tensor, name: str, true_is_masked: bool) -> Tensor:
+    """A boolean mask as an additive float mask (0 where a key takes part, -inf where it does
+    not; ``true_is_masked`` says which of True/False is masked); a float mask as it is (cast to
+    ``like``'s dtype, still differentiable)."""
+    mask = _as_mask_tensor(mask, like)
+    dtype = like.data.dtype
+    kind = mask.data.dtype.kind
+    if kind == "b":
+        xp = like._device.xp
+        blocked = mask.data if true_is_masked else ~mask.data
+        bias = xp.where(blocked, -math.inf, 0.0).astype(dtype)
+        return Tensor._make(bias, like._device)
+    if kind != "f":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if mask.data.dtype != dtype:
+        mask = ops.cast(mask, like.dtype)
+    return mask
+
+
+def _causal_bias(xp, rows: int, cols: int, dtype):
+    """0 on and below the diagonal (query i sees keys j <= i), -inf above: (rows, cols)."""
+    allowed = xp.tril(xp.ones((rows, cols), dtype=bool))
+    return xp.where(allowed, 0.0, -math.inf).astype(dtype)
+
+
+def _broadcast_or_none(a: tuple, b: tuple):
+    out = []
+    for x, y in zip(reversed((1,) * (len(b) - len(a)) + tuple(a)),
+                    reversed((1,) * (len(a) - len(b)) + tuple(b))):
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(max(x, y) if 1 in (x, y) else x)
+    return tuple(reversed(out))
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """Attention(Q, K, V) = softmax(Q K^T * scale + M) V, with scale = 1/sqrt(E) by default.
+
+    Each query is compared with every key (a dot product); the softmax turns the scores of one
+    query into weights that sum to 1 - a soft switch that picks a mixture of the values, and
+    a hard one (a single value) when one score dominates. One fused op with its own backward
+    (``chainrule.ops.attention``); rows in which every key is masked give 0, as in PyTorch.
+
+    Args:
+        query: (..., L, E).  key: (..., S, E).  value: (..., S, Ev); batch dims broadcast.
+        attn_mask: broadcastable to (..., L, S). Boolean: True = the key takes part (the
+            opposite of ``MultiheadAttention``'s masks); float: added to the scores.
+        dropout_p: dropout on the attention weights (always applied when > 0: pass 0.0 in
+            evaluation).
+        is_causal: query i attends only to keys j <= i (top-left aligned; no ``attn_mask``).
+        scale: replaces 1/sqrt(E) (keyword only in PyTorch).
+        enable_gqa: grouped-query attention: key/value heads (dim -3) are repeated to match
+            the query heads.
+
+    Shape: output (..., L, Ev).
+
+    Example:
+        >>> q, k, v = chainrule.randn(2, 4, 3, 8), chainrule.randn(2, 4, 5, 8), chainrule.randn(2, 4, 5, 6)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        chainrule.Size([2, 4, 3, 6])
+    """
+    from chainrule.ops.attention import attention
+
+    name = "scaled_dot_product_attention"
+    for t, what in ((query, "query"), (key, "key"), (value, "value")):
+        if t.ndim < 2:
+            raise RuntimeError(
+                f"{name}: {what} must have at least 2 dims (..., seq, features), "
+                f"got shape {tuple(t.shape)}"
+            )
+    if key.shape[-1] != query.shape[-1]:
+        raise RuntimeError(
+            f"{name}: query (..., L, E) and key (..., S, E) need the same E, got shapes "
+            f"{tuple(query.shape)} and {tuple(key.shape)}"
+        )
+    if value.shape[-2] != key.shape[-2]:
+        raise RuntimeError(
+            f"{name}: key (..., S, E) and value (..., S, Ev) need the same S, got shapes "
+            f"{tuple(key.shape)} and {tuple(value.shape)}"
+        )
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hq % hk or hq % value.shape[-3]:
+            raise RuntimeError(
+                f"{name}: with enable_gqa the query heads ({hq}) must be a multiple of the "
+                f"key/value heads ({hk}, {value.shape[-3]})"
+            )
+        key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // value.shape[-3])
+    batch = _broadcast_or_none(tuple(query.shape[:-2]), tuple(key.shape[:-2]))
+    batch = None if batch is None else _broadcast_or_none(batch, tuple(value.shape[:-2]))
+    if batch is None:
+        raise RuntimeError(
+            f"{name}: the batch dims of query {tuple(query.shape)}, key {tuple(key.shape)} "
+            f"and value {tuple(value.shape)} cannot be broadcast together"
+        )
+    L, S = query.shape[-2], key.shape[-2]
+    xp, dev = query._device.xp, query._device
+    bias = None
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
+        bias = Tensor._make(_causal_bias(xp, L, S, query.data.dtype), dev)
+    elif attn_mask is not None:
+        mshape = tuple(attn_mask.shape)
+        full = _broadcast_or_none(mshape, batch + (L, S))
+        if full is None or full[-2:] != (L, S):
+            raise RuntimeError(
+                f"{name}: attn_mask of shape {mshape} cannot be broadcast to the attention "
+                f"scores' shape {batch + (L, S)} (expected (..., L, S) = (..., {L}, {S}))"
+            )
+        bias = _mask_as_bias(attn_mask, query, "attn_mask", true_is_masked=False)
+    keep = None
+    if dropout_p > 0.0:
+        if dropout_p > 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+        from chainrule.random import rng
+
+        shape = batch + (L, S)
+        if bias is not None:
+            shape = _broadcast_or_none(tuple(bias.shape), shape)
+        kept = rng().random(shape) >= dropout_p
+        factor = 0.0 if dropout_p == 1.0 else 1.0 / (1.0 - dropout_p)
+        keep = to_device((kept * factor).astype(query.data.dtype), dev)
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    return attention(query, key, value, bias, keep, scale=float(scale))
+
+
+def _repeat_heads(x: Tensor, times: int) -> Tensor:
+    """repeat_interleave along dim -3: (..., H, S, E) -> (..., H * times, S, E)."""
+    if times == 1:
+        return x
+    shape = tuple(x.shape)
+    expanded = ops.expand(ops.unsqueeze(x, -3), shape[:-2] + (times,) + shape[-2:])
+    return ops.reshape(expanded, shape[:-3] + (shape[-3] * times,) + shape[-2:])
+
+
+def _canonical_mask(mask, mask_name: str, other, other_name: str, like: Tensor):
+    """torch's _canonical_mask: a boolean mask (True = masked) becomes an additive float mask;
+    a warning when ``other`` (the mask it will be combined with) has another dtype."""
+    if mask is None:
+        return None
+    mask = _as_mask_tensor(mask, like)
+    if other is not None and mask.data.dtype != _as_mask_tensor(other, like).data.dtype:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type "
+            "for both instead.",
+            stacklevel=3,
+        )
+    return _mask_as_bias(mask, like, mask_name, true_is_masked=True)
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """torch's checks of the input ranks; True when the input is batched."""
+    if query.ndim == 3:
+        if key.ndim != 3 or value.ndim != 3:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.ndim != 2:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+                f"found {key_padding_mask.ndim}-D tensor instead"
+            )
+        if attn_mask is not None and attn_mask.ndim not in (2, 3):
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                f"found {attn_mask.ndim}-D tensor instead"
+            )
+        return True
+    if query.ndim == 2:
+        if key.ndim != 2 or value.ndim != 2:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.ndim != 1:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
+                f"but found {key_padding_mask.ndim}-D tensor instead"
+            )
+        if attn_mask is not None:
+            if attn_mask.ndim not in (2, 3):
+                raise AssertionError(
+                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                    f"but found {attn_mask.ndim}-D tensor instead"
+                )
+            if attn_mask.ndim == 3:
+                expected = (num_heads, query.shape[0], key.shape[0])
+                if tuple(attn_mask.shape) != expected:
+                    raise AssertionError(
+                        f"Expected `attn_mask` shape to be {expected} but got "
+                        f"{tuple(attn_mask.shape)}"
+                    )
+        return False
+    raise AssertionError(
+        "query should be unbatched 2D or batched 3D tensor but received "
+        f"{query.ndim}-D query tensor"
+    )
+
+
+def _split_heads(x: Tensor, num_heads: int) -> Tensor:
+    """(N, T, H * d) -> (N, H, T, d)."""
+    n, t, e = x.shape
+    return ops.permute(ops.reshape(x, (n, t, num_heads, e // num_heads)), (0, 2, 1, 3))
+
+
+def _pad_last(mask, width: int = 1):
+    return None if mask is None else pad(mask, (0, width))
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+):
+    """Multi-head attention (the computation of ``nn.MultiheadAttention``), sequence first.
+
+    head_h = softmax((Q W_q^h)(K W_k^h)^T / sqrt(d) + M) (V W_v^h), d = embed_dim / num_heads;
+    output = concat(head_1, ..., head_H) W_o^T + b_o.
+
+    Masks follow ``nn.MultiheadAttention``: boolean True = the key is masked out; float masks
+    are added to the scores. ``key_padding_mask`` (N, S) masks keys per sample, ``attn_mask``
+    (L, S) or (N * num_heads, L, S) per query.
+
+    Shape: query (L, N, E) or (L, E); key (S, N, kdim); value (S, N, vdim) ->
+    (attn_output (L, N, E), attn_weights (N, L, S) or (N, num_heads, L, S), or None).
+    """
+    return _multi_head_attention(
+        query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+        bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
+        key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
+        k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal,
+        batch_first=False,
+    )
+
+
+def _multi_head_attention(
+    query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+    bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
+    key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
+    k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal,
+    batch_first: bool,
+):
+    """multi_head_attention_forward computed batch-major ((N, L, E) inside), so that
+    ``batch_first`` inputs need no transposes."""
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    same_kv, same_qk = key is value, query is key
+    if not is_batched:
+        query, key, value = (ops.unsqueeze(t, 0) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = ops.unsqueeze(_as_mask_tensor(key_padding_mask, query), 0)
+    elif not batch_first:
+        query, key, value = (ops.transpose(t, 0, 1) for t in (query, key, value))
+    bsz, tgt_len, embed_dim = query.shape
+
+    key_padding_mask = _canonical_mask(
+        key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query
+    )
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the is_causal hint replaces the mask (the fused causal path)
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query)
+        if key_padding_mask is not None:
+            is_causal = False
+
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+        )
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(
+                f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+                f"{tuple(value.shape[:2])}"
+            )
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(
+            f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+        )
+
+    # ---- input projections: q, k, v of shape (N, T, E)
+    E = embed_dim
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        b = in_proj_bias
+        if same_kv and same_qk:  # self-attention: one GEMM for the three projections
+            q, k, v = ops.chunk(linear(query, in_proj_weight, b), 3, -1)
+        elif same_kv:  # encoder-decoder attention: one GEMM for keys and values
+            w_q, w_kv = ops.split(in_proj_weight, [E, 2 * E])
+            b_q, b_kv = (None, None) if b is None else ops.split(b, [E, 2 * E])
+            q = linear(query, w_q, b_q)
+            k, v = ops.chunk(linear(key, w_kv, b_kv), 2, -1)
+        else:
+            w_q, w_k, w_v = ops.chunk(in_proj_weight, 3)
+            b_q, b_k, b_v = (None,) * 3 if b is None else ops.chunk(b, 3)
+            q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+    else:
+        for w, name in ((q_proj_weight, "q"), (k_proj_weight, "k"), (v_proj_weight, "v")):
+            if w is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight "
+                                     "is None")
+        b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else ops.chunk(in_proj_bias, 3)
+        q = linear(query, q_proj_weight, b_q)
+        k = linear(key, k_proj_weight, b_k)
+        v = linear(value, v_proj_weight, b_v)
+
+    # ---- masks as (1 or N, 1 or H, L, S) float tensors
+    src_len = key.shape[1]
+    if attn_mask is not None:
+        if attn_mask.ndim == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise RuntimeError(
+                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"{(tgt_len, src_len)}."
+                )
+            attn_mask = ops.reshape(attn_mask, (1, 1, tgt_len, src_len))
+        elif attn_mask.ndim == 3:
+            expected = (bsz * num_heads, tgt_len, src_len)
+            if tuple(attn_mask.shape) != expected:
+                raise RuntimeError(
+                    f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"{expected}."
+                )
+            attn_mask = ops.reshape(attn_mask, (bsz, num_heads, tgt_len, src_len))
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = ops.cat([k, ops.expand(ops.reshape(bias_k, (1, 1, E)), (bsz, 1, E))], 1)
+        v = ops.cat([v, ops.expand(ops.reshape(bias_v, (1, 1, E)), (bsz, 1, E))], 1)
+        attn_mask = _pad_last(attn_mask)
+        key_padding_mask = _pad_last(key_padding_mask)
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+
+    # ---- heads: (N, H, T, d)
+    q = _split_heads(q, num_heads)
+    k = _split_heads(k, num_heads) if static_k is None else _static(static_k, bsz, num_heads,
+                                                                    head_dim, "static_k")
+    v = _split_heads(v, num_heads) if static_v is None else _static(static_v, bsz, num_heads,
+                                                                    head_dim, "static_v")
+    if add_zero_attn:
+        xp, dev = q._device.xp, q._device
+        zeros = Tensor._make(xp.zeros((bsz, num_heads, 1, head_dim), q.data.dtype), dev)
+        k, v = ops.cat([k, zeros], 2), ops.cat([v, zeros], 2)
+        attn_mask = _pad_last(attn_mask)
+        key_padding_mask = _pad_last(key_padding_mask)
+
+    src_len = k.shape[2]
+    if key_padding_mask is not None:
+        if key_padding_mask.shape[0] != bsz:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[0] to be {bsz}, but got "
+                f"{key_padding_mask.shape[0]}"
+            )
+        if key_padding_mask.shape[1] != src_len:
+            raise AssertionError(
+                f"Expected key_padded_mask.shape[1] to be {src_len}, but got "
+                f"{key_padding_mask.shape[1]}"
+            )
+        kpm = ops.reshape(key_padding_mask, (bsz, 1, 1, src_len))
+        attn_mask = kpm if attn_mask is None else ops.add(attn_mask, kpm)
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        # The weights are returned (and differentiable): compose matmul + softmax + matmul.
+        scores = ops.matmul(ops.mul(q, math.sqrt(1.0 / head_dim)), ops.transpose(k, -2, -1))
+        if attn_mask is not None:
+            scores = ops.add(scores, attn_mask)
+        weights = softmax(scores, dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        out = ops.matmul(weights, v)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+    else:
+        out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+        weights = None
+
+    # ---- (N, H, L, d) -> (N, L, E) -> output projection
+    out = ops.reshape(ops.permute(out, (0, 2, 1, 3)), (bsz, tgt_len, E))
+    out = linear(out, out_proj_weight, out_proj_bias)
+    if not is_batched:
+        out = ops.squeeze(out, 0)
+        if weights is not None:
+            weights = ops.squeeze(weights, 0)
+    elif not batch_first:
+        out = ops.transpose(out, 0, 1)
+    return out, weights
+
+
+def _static(x: Tensor, bsz: int, num_heads: int, head_dim: int, name: str) -> Tensor:
+    if x.shape[0] != bsz * num_heads:
+        raise AssertionError(
+            f"expecting {name}.size(0) of {bsz * num_heads}, but got {x.shape[0]}"
+        )
+    if x.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {x.shape[2]}")
+    return ops.reshape(x, (bsz, num_heads, x.shape[1], head_dim))
+
+
+__all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -1,0 +1,121 @@
+"""Scaled dot-product attention as one fused op: softmax(q k^T * scale + bias) v.
+
+Composed from primitives, attention records five nodes (matmul, scale, add, softmax, matmul)
+and keeps the (..., L, S) score matrix alive several times over; fused, forward keeps only the
+attention weights P, and backward is four batched matrix products and the softmax rule:
+
+    S = scale q k^T + bias,   P = softmax(S) (over keys),   y = (P * keep) v
+    dv = (P * keep)^T g,   dP = (g v^T) * keep,   dS = P * (dP - sum_j dP P),
+    dq = scale dS k,   dk = scale dS^T q,   dbias = dS
+
+``bias`` is the additive mask (0 where a key takes part, -inf where it does not, or any float
+values; differentiable), ``keep`` the dropout mask already scaled by 1/(1 - p) (a constant).
+Batch dimensions broadcast as in matmul; the engine sums gradients back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from chainrule.autograd.function import Function
+from chainrule.ops.common import exp_no_underflow as _exp
+from chainrule.tensor import Tensor
+
+
+def _swap(xp, a):
+    return xp.swapaxes(a, -1, -2)
+
+
+def _broadcasts_into(small: tuple, big: tuple) -> bool:
+    """True when an array of shape ``small`` broadcasts to ``big`` without growing it."""
+    if len(small) > len(big):
+        return False
+    return all(s == 1 or s == b for s, b in zip(reversed(small), reversed(big)))
+
+
+def _safe_softmax(xp, s):
+    """softmax over the last axis, in place on ``s``; a row whose every score is -inf (no key
+    may be attended to) gives weights 0 instead of 0/0 = nan, as torch's SDPA does."""
+    # NOTE: shift by the row max so that no exponent is positive (no overflow, sum >= 1). A
+    # fully masked row has max -inf; shifting by 0 instead makes every e^(-inf) = 0 and the
+    # sum 0, which is then divided by 1 rather than by 0.
+    m = s.max(axis=-1, keepdims=True)
+    finite = xp.isfinite(m)
+    if not bool(finite.all()):
+        m = xp.where(finite, m, 0)
+    s -= m
+    p = _exp(xp, s)
+    total = p.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1
+    p /= total
+    return p
+
+
+class ScaledDotProductAttention(Function):
+    """y = softmax(scale q k^T + bias) v (softmax over keys);  with P the weights and g = dL/dy:
+    dv = P^T g, dS = P (g v^T - rowsum(g v^T P)), dq = scale dS k, dk = scale dS^T q, dbias = dS.
+    """
+
+    rule = (
+        "d attention/dv = P^T g; dS = P * (g v^T - sum_j (g v^T)_j P_j); "
+        "dq = scale dS k, dk = scale dS^T q, dbias = dS"
+    )
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, keep, scale):
+        xp = ctx.xp
+        s = xp.matmul(q * scale, _swap(xp, k))  # (..., L, S)
+        if bias is not None:
+            if _broadcasts_into(bias.shape, s.shape):
+                s += bias
+            else:
+                s = s + bias
+        p = _safe_softmax(xp, s)
+        pk = p if keep is None else p * keep
+        ctx.scale = scale
+        ctx.save_for_backward(q, k, v, p, keep)
+        return xp.matmul(pk, v)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        q, k, v, p, keep = ctx.saved_tensors
+        need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
+        scale = ctx.scale
+        gq = gk = gv = gbias = None
+        if need_v:
+            pk = p if keep is None else p * keep
+            gv = xp.matmul(_swap(xp, pk), grad)
+        if need_q or need_k or need_bias:
+            dp = xp.matmul(grad, _swap(xp, v))
+            if keep is not None:
+                dp *= keep
+            # softmax backward, row by row: dS = P * (dP - <dP, P>)
+            ds = dp
+            ds -= (dp * p).sum(axis=-1, keepdims=True)
+            ds *= p
+            if need_q:
+                gq = xp.matmul(ds, k)
+                gq *= scale
+            if need_k:
+                gk = xp.matmul(_swap(xp, ds), q)
+                gk *= scale
+            if need_bias:
+                gbias = ds
+        return gq, gk, gv, gbias, None
+
+
+def attention(
+    q: Tensor, k: Tensor, v: Tensor, bias=None, keep=None, scale: float = 1.0
+) -> Tensor:
+    """softmax(scale q k^T + bias) (keep *) v, fused (no argument checks: see
+    ``chainrule.nn.functional.scaled_dot_product_attention`` for the public function).
+
+    Args:
+        q: (..., L, E) queries.  k: (..., S, E) keys.  v: (..., S, Ev) values.
+        bias: None, or a Tensor/array broadcastable to (..., L, S) added to the scores.
+        keep: None, or a constant array broadcastable to (..., L, S): the dropout mask of the
+            weights, already scaled by 1/(1 - p).
+        scale: multiplies q k^T.
+
+    Shape: output (..., L, Ev), the batch dims broadcast.
+    """
+    return ScaledDotProductAttention.apply(q, k, v, bias, keep, scale=scale)
