@@ -39,6 +39,6 @@ class _Cuda:
 
 cuda = _Cuda()
 
-from chainrule import nn, optim  # noqa: E402 - after the core they build on
+from chainrule import data, nn, optim  # noqa: E402 - after the core they build on
 from chainrule.serialization import load, save  # noqa: E402
 from chainrule import metrics, train  # noqa: E402

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from chainrule.backend import to_numpy
 from chainrule.random import Generator
 from chainrule.tensor import Tensor
 
@@ -204,7 +203,3 @@ def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
         out.append(Subset(dataset, perm[offset : offset + length]))
         offset += length
     return out
-
-
-def _numpy_of(x):
-    return to_numpy(x.data) if isinstance(x, Tensor) else np.asarray(x)

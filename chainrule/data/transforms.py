@@ -327,8 +327,9 @@ def _warp(arr: np.ndarray, inv: np.ndarray, interpolation: str, fill, center=Non
     # rotation by 90 degrees, where cos is 6e-17 and not 0) on the image.
     px, py = src_x + 1, src_y + 1
     if interpolation == "nearest":
-        ix = np.floor(px + 0.5 + 1e-9).astype(np.int64)
-        iy = np.floor(py + 0.5 + 1e-9).astype(np.int64)
+        # Round half to even, as grid_sample's nearest mode (nearbyint).
+        ix = np.rint(px).astype(np.int64)
+        iy = np.rint(py).astype(np.int64)
         inside = (ix >= 1) & (ix <= w) & (iy >= 1) & (iy <= h)
         ix = np.where(inside, ix, 0)
         iy = np.where(inside, iy, 0)

@@ -29,6 +29,7 @@ from chainrule.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.containers import (
     ModuleDict,
     ModuleList,
@@ -60,6 +61,7 @@ from chainrule.nn.loss import (
     SmoothL1Loss,
 )
 from chainrule.nn.module import Module, Parameter
+from chainrule.nn.moe import MixtureOfExperts
 from chainrule.nn.normalization import (
     BatchNorm1d,
     BatchNorm2d,
@@ -83,8 +85,6 @@ from chainrule.nn.pooling import (
 )
 from chainrule.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from chainrule.nn.summary import summary
-from chainrule.nn.attention import MultiheadAttention
-from chainrule.nn.moe import MixtureOfExperts
 from chainrule.nn.transformer import (
     Transformer,
     TransformerDecoder,

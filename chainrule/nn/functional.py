@@ -1532,11 +1532,10 @@ def interpolate(
 
 
 def _as_mask_tensor(mask, like: Tensor) -> Tensor:
+    """A mask given as a Tensor, or as an array or nested list (a constant on like's device)."""
     if isinstance(mask, Tensor):
         return mask
-    xp = like._device.xp
-    return Tensor._make(to_device(xp.asarray(mask) if xp.__name__ == "numpy" else mask,
-                                  like._device), like._device)
+    return Tensor._make(to_device(mask, like._device), like._device)
 
 
 def _mask_as_bias(mask, like: Tensor, name: str, true_is_masked: bool) -> Tensor:
@@ -1566,8 +1565,9 @@ def _causal_bias(xp, rows: int, cols: int, dtype):
 
 def _broadcast_or_none(a: tuple, b: tuple):
     out = []
-    for x, y in zip(reversed((1,) * (len(b) - len(a)) + tuple(a)),
-                    reversed((1,) * (len(a) - len(b)) + tuple(b))):
+    for x, y in zip(
+        reversed((1,) * (len(b) - len(a)) + tuple(a)), reversed((1,) * (len(a) - len(b)) + tuple(b))
+    ):
         if x != y and x != 1 and y != 1:
             return None
         out.append(max(x, y) if 1 in (x, y) else x)
@@ -1605,7 +1605,8 @@ def scaled_dot_product_attention(
     Shape: output (..., L, Ev).
 
     Example:
-        >>> q, k, v = chainrule.randn(2, 4, 3, 8), chainrule.randn(2, 4, 5, 8), chainrule.randn(2, 4, 5, 6)
+        >>> q, k = chainrule.randn(2, 4, 3, 8), chainrule.randn(2, 4, 5, 8)
+        >>> v = chainrule.randn(2, 4, 5, 6)
         >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         chainrule.Size([2, 4, 3, 6])
     """
@@ -1803,19 +1804,61 @@ def multi_head_attention_forward(
     (attn_output (L, N, E), attn_weights (N, L, S) or (N, num_heads, L, S), or None).
     """
     return _multi_head_attention(
-        query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
-        bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
-        key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
-        k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal,
+        query,
+        key,
+        value,
+        embed_dim_to_check,
+        num_heads,
+        in_proj_weight,
+        in_proj_bias,
+        bias_k,
+        bias_v,
+        add_zero_attn,
+        dropout_p,
+        out_proj_weight,
+        out_proj_bias,
+        training,
+        key_padding_mask,
+        need_weights,
+        attn_mask,
+        use_separate_proj_weight,
+        q_proj_weight,
+        k_proj_weight,
+        v_proj_weight,
+        static_k,
+        static_v,
+        average_attn_weights,
+        is_causal,
         batch_first=False,
     )
 
 
 def _multi_head_attention(
-    query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
-    bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
-    key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight,
-    k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights, is_causal,
+    query,
+    key,
+    value,
+    embed_dim_to_check,
+    num_heads,
+    in_proj_weight,
+    in_proj_bias,
+    bias_k,
+    bias_v,
+    add_zero_attn,
+    dropout_p,
+    out_proj_weight,
+    out_proj_bias,
+    training,
+    key_padding_mask,
+    need_weights,
+    attn_mask,
+    use_separate_proj_weight,
+    q_proj_weight,
+    k_proj_weight,
+    v_proj_weight,
+    static_k,
+    static_v,
+    average_attn_weights,
+    is_causal,
     batch_first: bool,
 ):
     """multi_head_attention_forward computed batch-major ((N, L, E) inside), so that
@@ -1883,8 +1926,9 @@ def _multi_head_attention(
     else:
         for w, name in ((q_proj_weight, "q"), (k_proj_weight, "k"), (v_proj_weight, "v")):
             if w is None:
-                raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight "
-                                     "is None")
+                raise AssertionError(
+                    f"use_separate_proj_weight is True but {name}_proj_weight is None"
+                )
         b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else ops.chunk(in_proj_bias, 3)
         q = linear(query, q_proj_weight, b_q)
         k = linear(key, k_proj_weight, b_k)
@@ -1927,10 +1971,16 @@ def _multi_head_attention(
 
     # ---- heads: (N, H, T, d)
     q = _split_heads(q, num_heads)
-    k = _split_heads(k, num_heads) if static_k is None else _static(static_k, bsz, num_heads,
-                                                                    head_dim, "static_k")
-    v = _split_heads(v, num_heads) if static_v is None else _static(static_v, bsz, num_heads,
-                                                                    head_dim, "static_v")
+    k = (
+        _split_heads(k, num_heads)
+        if static_k is None
+        else _static(static_k, bsz, num_heads, head_dim, "static_k")
+    )
+    v = (
+        _split_heads(v, num_heads)
+        if static_v is None
+        else _static(static_v, bsz, num_heads, head_dim, "static_v")
+    )
     if add_zero_attn:
         xp, dev = q._device.xp, q._device
         zeros = Tensor._make(xp.zeros((bsz, num_heads, 1, head_dim), q.data.dtype), dev)
@@ -1985,9 +2035,7 @@ def _multi_head_attention(
 
 def _static(x: Tensor, bsz: int, num_heads: int, head_dim: int, name: str) -> Tensor:
     if x.shape[0] != bsz * num_heads:
-        raise AssertionError(
-            f"expecting {name}.size(0) of {bsz * num_heads}, but got {x.shape[0]}"
-        )
+        raise AssertionError(f"expecting {name}.size(0) of {bsz * num_heads}, but got {x.shape[0]}")
     if x.shape[2] != head_dim:
         raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {x.shape[2]}")
     return ops.reshape(x, (bsz, num_heads, x.shape[1], head_dim))

@@ -118,8 +118,9 @@ class MixtureOfExperts(Module):
         counts = xp.bincount(top1, minlength=self.num_experts)
         fraction = (counts / max(n, 1)).astype(probs.data.dtype)
         mean_prob = ops.mean(probs, 0)
-        return ops.mul(ops.sum(ops.mul(mean_prob, Tensor._make(fraction, dev))),
-                       float(self.num_experts))
+        return ops.mul(
+            ops.sum(ops.mul(mean_prob, Tensor._make(fraction, dev))), float(self.num_experts)
+        )
 
     def extra_repr(self) -> str:
         return f"num_experts={self.num_experts}, top_k={self.top_k}"

@@ -255,8 +255,8 @@ class TransformerDecoderLayer(Module):
         else:
             x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
             x = self.norm2(
-                x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
-                                    memory_is_causal)
+                x
+                + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal)
             )
             x = self.norm3(x + self._ff_block(x))
         return x
@@ -338,7 +338,9 @@ class TransformerEncoder(Module):
         output = src
         for mod in self.layers:
             output = mod(
-                output, src_mask=mask, is_causal=is_causal,
+                output,
+                src_mask=mask,
+                is_causal=is_causal,
                 src_key_padding_mask=src_key_padding_mask,
             )
         if self.norm is not None:
@@ -453,8 +455,16 @@ class Transformer(Module):
             self.encoder = custom_encoder
         else:
             encoder_layer = TransformerEncoderLayer(
-                d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                batch_first, norm_first, bias, **factory,
+                d_model,
+                nhead,
+                dim_feedforward,
+                dropout,
+                activation,
+                layer_norm_eps,
+                batch_first,
+                norm_first,
+                bias,
+                **factory,
             )
             encoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
             self.encoder = TransformerEncoder(encoder_layer, num_encoder_layers, encoder_norm)
@@ -462,8 +472,16 @@ class Transformer(Module):
             self.decoder = custom_decoder
         else:
             decoder_layer = TransformerDecoderLayer(
-                d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                batch_first, norm_first, bias, **factory,
+                d_model,
+                nhead,
+                dim_feedforward,
+                dropout,
+                activation,
+                layer_norm_eps,
+                batch_first,
+                norm_first,
+                bias,
+                **factory,
             )
             decoder_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
             self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, decoder_norm)
@@ -493,7 +511,9 @@ class Transformer(Module):
         if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
             raise RuntimeError("the feature number of src and tgt must be equal to d_model")
         memory = self.encoder(
-            src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+            src,
+            mask=src_mask,
+            src_key_padding_mask=src_key_padding_mask,
             is_causal=src_is_causal,
         )
         return self.decoder(
@@ -514,9 +534,9 @@ class Transformer(Module):
 
         Example:
             >>> nn.Transformer.generate_square_subsequent_mask(3)
-            tensor([[0., -inf, -inf],
-                    [0., 0., -inf],
-                    [0., 0., 0.]])
+            tensor([[  0., -inf, -inf],
+                    [  0.,   0., -inf],
+                    [  0.,   0.,   0.]])
         """
         return _generate_square_subsequent_mask(sz, device=device, dtype=dtype)
 

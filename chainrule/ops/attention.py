@@ -103,9 +103,7 @@ class ScaledDotProductAttention(Function):
         return gq, gk, gv, gbias, None
 
 
-def attention(
-    q: Tensor, k: Tensor, v: Tensor, bias=None, keep=None, scale: float = 1.0
-) -> Tensor:
+def attention(q: Tensor, k: Tensor, v: Tensor, bias=None, keep=None, scale: float = 1.0) -> Tensor:
     """softmax(scale q k^T + bias) (keep *) v, fused (no argument checks: see
     ``chainrule.nn.functional.scaled_dot_product_attention`` for the public function).
 

@@ -137,3 +137,38 @@ def test_gaussian_noise_and_lambda():
     a = T.GaussianNoise(std=1.0)(img)
     chainrule.manual_seed(3)
     np.testing.assert_array_equal(a, T.GaussianNoise(std=1.0)(img))
+
+
+def _torchvision_like(torch, img, inv, mode):
+    """torchvision's tensor path: affine grid over pixel centres, then grid_sample."""
+    h, w = img.shape[-2:]
+    theta = torch.tensor(inv, dtype=torch.float64).reshape(1, 2, 3)
+    xs = torch.linspace(-w * 0.5 + 0.5, w * 0.5 - 0.5, w, dtype=torch.float64)
+    ys = torch.linspace(-h * 0.5 + 0.5, h * 0.5 - 0.5, h, dtype=torch.float64)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    base = torch.stack([gx, gy, torch.ones_like(gx)], -1).reshape(1, h * w, 3)
+    grid = (base @ theta.transpose(1, 2)) / torch.tensor([0.5 * w, 0.5 * h], dtype=torch.float64)
+    out = torch.nn.functional.grid_sample(
+        torch.tensor(img[None], dtype=torch.float64),
+        grid.reshape(1, h, w, 2),
+        mode=mode,
+        padding_mode="zeros",
+        align_corners=False,
+    )
+    return out[0].numpy()
+
+
+def test_rotation_and_affine_match_grid_sample(torch):
+    from chainrule.data.transforms import _inverse_affine_matrix
+
+    img = np.random.default_rng(0).random((2, 9, 11)).astype(np.float32)
+    for angle in (30.0, -17.0):
+        inv = _inverse_affine_matrix(-angle, (0, 0), 1.0, (0, 0))  # rotate: counter-clockwise
+        ours = T.RandomRotation((angle, angle), interpolation="bilinear")(img)
+        np.testing.assert_allclose(ours, _torchvision_like(torch, img, inv, "bilinear"), atol=1e-6)
+    aff = T.RandomAffine((25, 25), scale=(1.3, 1.3), shear=(10, 10, 5, 5), interpolation="bilinear")
+    inv = _inverse_affine_matrix(25.0, (0, 0), 1.3, (10.0, 5.0))
+    np.testing.assert_allclose(aff(img), _torchvision_like(torch, img, inv, "bilinear"), atol=1e-6)
+    near = T.RandomRotation((-17, -17))(img)
+    inv = _inverse_affine_matrix(17.0, (0, 0), 1.0, (0, 0))
+    np.testing.assert_allclose(near, _torchvision_like(torch, img, inv, "nearest"), atol=1e-7)

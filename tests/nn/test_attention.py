@@ -78,7 +78,10 @@ def _compare(ours, theirs, arrays, call, torch, rtol=RTOL, atol=ATOL, seed=1):
             assert xo[name].grad is None, name
         elif t.requires_grad:
             np.testing.assert_allclose(
-                xo[name].grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
+                xo[name].grad.numpy(),
+                t.grad.numpy(),
+                rtol=rtol,
+                atol=atol,
                 err_msg=f"grad of input {name}",
             )
     theirs_params = dict(theirs.named_parameters())
@@ -110,9 +113,7 @@ def _rand(*shape, seed=0):
         ((2, 1, 3, 4), (1, 3, 5, 4), (2, 3, 5, 6)),
     ],
 )
-@pytest.mark.parametrize(
-    "kind", ["none", "bool", "float", "bool_broadcast", "causal", "scale"]
-)
+@pytest.mark.parametrize("kind", ["none", "bool", "float", "bool_broadcast", "causal", "scale"])
 def test_sdpa_matches_torch(shapes, kind, torch):
     sq, sk, sv = shapes
     L, S = sq[-2], sk[-2]
@@ -150,8 +151,7 @@ def test_sdpa_fully_masked_row_gives_zero_like_torch(torch):
     qo, ko, vo = (cr.tensor(a, requires_grad=True) for a in (q, k, v))
     qt, kt, vt = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
     yo = F.scaled_dot_product_attention(qo, ko, vo, attn_mask=cr.tensor(mask))
-    yt = torch.nn.functional.scaled_dot_product_attention(qt, kt, vt,
-                                                          attn_mask=torch.tensor(mask))
+    yt = torch.nn.functional.scaled_dot_product_attention(qt, kt, vt, attn_mask=torch.tensor(mask))
     assert np.all(_np(yo)[:, 1] == 0)
     np.testing.assert_allclose(_np(yo), _np(yt), rtol=RTOL, atol=ATOL)
     yo.sum().backward()
@@ -190,8 +190,9 @@ def test_sdpa_bad_shapes_name_expected_and_actual():
     with pytest.raises(RuntimeError, match="same S"):
         F.scaled_dot_product_attention(q, k, cr.randn(2, 4, 6))
     with pytest.raises(RuntimeError, match="is_causal"):
-        F.scaled_dot_product_attention(q, k, v, attn_mask=cr.ones(3, 5, dtype=cr.bool),
-                                       is_causal=True)
+        F.scaled_dot_product_attention(
+            q, k, v, attn_mask=cr.ones(3, 5, dtype=cr.bool), is_causal=True
+        )
 
 
 # ---------------------------------------------------------------- the soft switch
@@ -325,8 +326,13 @@ def _masks(kind, L=4, S=6, N=3, H=2, seed=0):
 def test_mha_masks(kind, need_weights, torch):
     ours, theirs = _pair(lambda m: m.MultiheadAttention(8, 2), torch)
     arrays = {**_mha_arrays(), **_masks(kind)}
-    _compare(ours, theirs, arrays, _full_call(need_weights=need_weights,
-                                              average_attn_weights=False), torch)
+    _compare(
+        ours,
+        theirs,
+        arrays,
+        _full_call(need_weights=need_weights, average_attn_weights=False),
+        torch,
+    )
 
 
 @pytest.mark.parametrize("need_weights", [True, False])
@@ -367,8 +373,11 @@ def test_mha_is_causal_with_causal_mask(torch):
 
 def test_mha_mask_warnings_match_torch(torch):
     ours, theirs = _pair(lambda m: m.MultiheadAttention(8, 2), torch)
-    arrays = {**_mha_arrays(), "key_padding_mask": np.zeros((3, 6), bool),
-              "attn_mask": np.zeros((4, 6), np.float32)}
+    arrays = {
+        **_mha_arrays(),
+        "key_padding_mask": np.zeros((3, 6), bool),
+        "attn_mask": np.zeros((4, 6), np.float32),
+    }
     with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
         _full_call()(ours, _inputs(arrays, cr))
 
@@ -482,8 +491,12 @@ def test_encoder_layer(cfg, masks, torch):
         kw = {"is_causal": True}
 
     def call(m, x):
-        return m(x["src"], src_mask=x.get("src_mask"),
-                 src_key_padding_mask=x.get("src_key_padding_mask"), **kw)
+        return m(
+            x["src"],
+            src_mask=x.get("src_mask"),
+            src_key_padding_mask=x.get("src_key_padding_mask"),
+            **kw,
+        )
 
     _compare(ours, theirs, arrays, call, torch)
 
@@ -521,16 +534,23 @@ def test_decoder_layer(cfg, masks, torch):
         tkpm = np.zeros((2, 4), bool)
         tkpm[1, 3] = True
         mm = np.random.default_rng(2).standard_normal((4, 5)).astype(np.float32)
-        arrays.update(tgt_mask=_causal(4), memory_mask=mm,
-                      memory_key_padding_mask=np.where(mkpm, -np.inf, 0).astype(np.float32),
-                      tgt_key_padding_mask=np.where(tkpm, -np.inf, 0).astype(np.float32))
+        arrays.update(
+            tgt_mask=_causal(4),
+            memory_mask=mm,
+            memory_key_padding_mask=np.where(mkpm, -np.inf, 0).astype(np.float32),
+            tgt_key_padding_mask=np.where(tkpm, -np.inf, 0).astype(np.float32),
+        )
 
     def call(m, x):
-        return m(x["tgt"], x["memory"], tgt_mask=x.get("tgt_mask"),
-                 memory_mask=x.get("memory_mask"),
-                 tgt_key_padding_mask=x.get("tgt_key_padding_mask"),
-                 memory_key_padding_mask=x.get("memory_key_padding_mask"),
-                 tgt_is_causal=masks)
+        return m(
+            x["tgt"],
+            x["memory"],
+            tgt_mask=x.get("tgt_mask"),
+            memory_mask=x.get("memory_mask"),
+            tgt_key_padding_mask=x.get("tgt_key_padding_mask"),
+            memory_key_padding_mask=x.get("memory_key_padding_mask"),
+            tgt_is_causal=masks,
+        )
 
     _compare(ours, theirs, arrays, call, torch)
 
@@ -549,9 +569,15 @@ def test_encoder_and_decoder_stacks_are_deep_copies(torch):
     arrays = {"src": a["src"], "mask": _causal(5), "src_key_padding_mask": kpm}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mismatched mask dtypes: both warn
-        _compare(ours, theirs, arrays,
-                 lambda m, x: m(x["src"], mask=x["mask"],
-                                src_key_padding_mask=x["src_key_padding_mask"]), torch)
+        _compare(
+            ours,
+            theirs,
+            arrays,
+            lambda m, x: m(
+                x["src"], mask=x["mask"], src_key_padding_mask=x["src_key_padding_mask"]
+            ),
+            torch,
+        )
 
     def make_dec(m):
         layer = m.TransformerDecoderLayer(8, 2, 16, 0.0)
@@ -560,15 +586,23 @@ def test_encoder_and_decoder_stacks_are_deep_copies(torch):
     ours, theirs = _pair(make_dec, torch)
     a = _layer_arrays()
     arrays = {"tgt": a["tgt"], "memory": a["src"], "tgt_mask": _causal(4)}
-    _compare(ours, theirs, arrays,
-             lambda m, x: m(x["tgt"], x["memory"], tgt_mask=x["tgt_mask"]), torch)
+    _compare(
+        ours, theirs, arrays, lambda m, x: m(x["tgt"], x["memory"], tgt_mask=x["tgt_mask"]), torch
+    )
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_transformer_full(batch_first, torch):
     def make(m):
-        return m.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1,
-                             dim_feedforward=16, dropout=0.0, batch_first=batch_first)
+        return m.Transformer(
+            d_model=8,
+            nhead=2,
+            num_encoder_layers=2,
+            num_decoder_layers=1,
+            dim_feedforward=16,
+            dropout=0.0,
+            batch_first=batch_first,
+        )
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch: enable_nested_tensor warning
@@ -576,15 +610,23 @@ def test_transformer_full(batch_first, torch):
     a = _layer_arrays(batch_first=batch_first)
     skpm = np.zeros((2, 5), bool)
     skpm[1, -2:] = True
-    arrays = {"src": a["src"], "tgt": a["tgt"], "src_key_padding_mask": skpm,
-              "memory_key_padding_mask": skpm}
+    arrays = {
+        "src": a["src"],
+        "tgt": a["tgt"],
+        "src_key_padding_mask": skpm,
+        "memory_key_padding_mask": skpm,
+    }
 
     def call(m, x):
         lib = cr if isinstance(x["src"], cr.Tensor) else torch
         mask = (nn if lib is cr else torch.nn).Transformer.generate_square_subsequent_mask(4)
-        return m(x["src"], x["tgt"], tgt_mask=mask,
-                 src_key_padding_mask=x["src_key_padding_mask"],
-                 memory_key_padding_mask=x["memory_key_padding_mask"])
+        return m(
+            x["src"],
+            x["tgt"],
+            tgt_mask=mask,
+            src_key_padding_mask=x["src_key_padding_mask"],
+            memory_key_padding_mask=x["memory_key_padding_mask"],
+        )
 
     _compare(ours, theirs, arrays, call, torch)
 
@@ -630,3 +672,17 @@ def test_encoder_layer_state_dict_from_torch_eval_fast_path(torch):
     # torch's fast path returns 0 at padded positions (nested tensors); compare the others
     keep = ~kpm
     np.testing.assert_allclose(yo[keep], yt[keep], rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("module", ["attention", "transformer", "moe"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"chainrule.nn.{module}")
+    result = doctest.testmod(
+        mod,
+        extraglobs={"chainrule": cr, "nn": nn, "F": F},
+        optionflags=doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.failed == 0 and result.attempted > 0

@@ -20,7 +20,8 @@ def _make(torch, num_experts=4, d_in=5, d_out=3, top_k=None, seed=0):
     """Our MoE and the same weights as torch Linear layers."""
     cr.manual_seed(seed)
     moe = nn.MixtureOfExperts(
-        [nn.Linear(d_in, d_out) for _ in range(num_experts)], nn.Linear(d_in, num_experts),
+        [nn.Linear(d_in, d_out) for _ in range(num_experts)],
+        nn.Linear(d_in, num_experts),
         top_k=top_k,
     )
     experts = []

@@ -55,8 +55,15 @@ SHAPES = [
 ]
 
 SPECS = [
-    OpSpec("scaled_dot_product_attention", _sdpa(), _sdpa_torch(), SHAPES, rtol=1e-4,
-           atol=1e-5, note="two chained matmuls with a softmax in between: float32 rounding"),
+    OpSpec(
+        "scaled_dot_product_attention",
+        _sdpa(),
+        _sdpa_torch(),
+        SHAPES,
+        rtol=1e-4,
+        atol=1e-5,
+        note="two chained matmuls with a softmax in between: float32 rounding",
+    ),
     OpSpec(
         "scaled_dot_product_attention_bool_mask",
         _with_bool_mask(False),

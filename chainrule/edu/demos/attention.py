@@ -72,8 +72,13 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
         and hard["query_grad_norm"] == 0.0
     )
     rows = [
-        [i, soft["weights"][i], soft["value_grad_norms"][i], hard["weights"][i],
-         hard["value_grad_norms"][i]]
+        [
+            i,
+            soft["weights"][i],
+            soft["value_grad_norms"][i],
+            hard["weights"][i],
+            hard["value_grad_norms"][i],
+        ]
         for i in range(n)
     ]
     rows.append(["dL/dq", "-", soft["query_grad_norm"], "-", hard["query_grad_norm"]])

@@ -54,8 +54,8 @@ def steps_to_target(batch_norm: bool, lr: float, X_np, y_np, max_steps: int, eve
 
 def run(fast: bool = False, out_dir=None) -> Evidence:
     rng = seed(0)
-    X_np, y_np = two_spirals(rng, 1000)
-    max_steps, every = (1000, 10) if fast else (3000, 10)
+    X_np, y_np = two_spirals(rng, 500 if fast else 1000)
+    max_steps, every = (1000, 25) if fast else (3000, 10)
     lrs = [0.05] if fast else [0.05, 0.2]
 
     results, rows = {}, []
@@ -75,8 +75,9 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
         steps_, accs = zip(*curve)
         ax.plot(steps_, accs, label=f"lr={lr}, {'with' if bn else 'without'} BatchNorm")
     ax.axhline(TARGET, color="k", ls=":", lw=0.8)
-    ax.set(xlabel="SGD step", ylabel="training accuracy",
-           title="8 hidden ReLU layers on two spirals")
+    ax.set(
+        xlabel="SGD step", ylabel="training accuracy", title="8 hidden ReLU layers on two spirals"
+    )
     ax.legend(fontsize=8)
     figure = save_figure(fig, out_dir, "batchnorm.png")
 

@@ -93,8 +93,13 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
     for name, path in paths.items():
         ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=1, label=f"{name} (f={rb_loss[name]:.1e})")
     ax.plot([1], [1], "k*", ms=14, label="minimum (1, 1)")
-    ax.set(xlim=(-2, 2), ylim=(-1, 3), xlabel="x", ylabel="y",
-           title=f"Rosenbrock, {rb_steps} steps from (-1.5, 2)")
+    ax.set(
+        xlim=(-2, 2),
+        ylim=(-1, 3),
+        xlabel="x",
+        ylabel="y",
+        title=f"Rosenbrock, {rb_steps} steps from (-1.5, 2)",
+    )
     ax.legend(fontsize=8)
     figure = save_figure(fig, out_dir, "optimizers.png")
 
@@ -109,8 +114,13 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
                 "regression_loss": reg_loss,
                 "rosenbrock_loss": rb_loss,
             },
-            headers=["optimizer", "lr", f"regression MSE ({reg_steps} steps)", "lr",
-                     f"Rosenbrock f ({rb_steps} steps)"],
+            headers=[
+                "optimizer",
+                "lr",
+                f"regression MSE ({reg_steps} steps)",
+                "lr",
+                f"Rosenbrock f ({rb_steps} steps)",
+            ],
             rows=rows,
             figures=[figure],
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import chainrule
 import chainrule.nn.functional as F
 from chainrule.edu.demos._common import Evidence, finish, new_figure, save_figure, seed, to_tensor
 
@@ -68,8 +67,14 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
         and np.all(T.detach().numpy()[~band_mask] == 0)
     )
     rows = [
-        [f"w[{j}]", w_np[j], float(w_conv.grad.numpy()[j]), float(w_mat.grad.numpy()[j]),
-         float(summed[j]), out_len]
+        [
+            f"w[{j}]",
+            w_np[j],
+            float(w_conv.grad.numpy()[j]),
+            float(w_mat.grad.numpy()[j]),
+            float(summed[j]),
+            out_len,
+        ]
         for j in range(k)
     ]
 
@@ -97,8 +102,14 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
                 "conv_parameters": k,
                 "dense_parameters": out_len * length,
             },
-            headers=["weight", "value", "dL/dw (conv1d)", "dL/dw (matrix)", "sum of copies",
-                     "copies"],
+            headers=[
+                "weight",
+                "value",
+                "dL/dw (conv1d)",
+                "dL/dw (matrix)",
+                "sum of copies",
+                "copies",
+            ],
             rows=rows,
             figures=[figure],
         )

@@ -38,9 +38,7 @@ def _train(
     chainrule.manual_seed(init_seed)
     model = MLP([2, 2, 1], activation=activation)
     opt = optim.Adam(model.parameters(), lr=0.1)
-    train_full_batch(
-        model, lambda m: F.binary_cross_entropy_with_logits(m(X), y), steps, opt
-    )
+    train_full_batch(model, lambda m: F.binary_cross_entropy_with_logits(m(X), y), steps, opt)
     return model
 
 
@@ -90,7 +88,10 @@ def run(fast: bool = False, out_dir=None) -> Evidence:
         "hidden": hidden.tolist(),
     }
     holds = (
-        mlp_acc == 1.0 and probe_fit.converged and probe_acc == 1.0 and linear_acc < 1.0
+        mlp_acc == 1.0
+        and probe_fit.converged
+        and probe_acc == 1.0
+        and linear_acc < 1.0
         and not input_probe_fit.converged
     )
     rows = [
