@@ -1036,7 +1036,12 @@ def _format_array(arr: np.ndarray) -> str:
         def fmt(v):
             return str(v)
 
-    width = max((len(fmt(v)) for v in shown.ravel()), default=0)
+    if arr.dtype.kind == "f":
+        # PyTorch sizes the columns by the non-zero finite values only (inf/nan/0 don't widen).
+        flat = shown.ravel()
+        width = max((len(fmt(v)) for v in flat[np.isfinite(flat) & (flat != 0)]), default=1)
+    else:
+        width = max((len(fmt(v)) for v in shown.ravel()), default=0)
     text = np.array2string(
         arr,
         separator=", ",

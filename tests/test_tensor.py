@@ -124,6 +124,9 @@ def test_attributes():
         lambda m: m.tensor([1, 2], dtype=m.int32),
         lambda m: m.zeros(0),
         lambda m: m.arange(2000.0),
+        lambda m: m.tensor([0.0, -float("inf")]),
+        lambda m: m.tensor([[0.0, 1.5], [float("nan"), -2.25]]),
+        lambda m: m.zeros(2, 2),
     ],
 )
 def test_repr_matches_pytorch(make, torch):

@@ -133,47 +133,49 @@ def read_corpus(path, max_lines: int | None = None) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------- the loss
-def negative_sampling_loss(
-    in_weight: Tensor,
-    out_weight: Tensor,
-    center: Tensor,
-    context: Tensor,
-    negatives: Tensor,
-    context_mask: Tensor | None = None,
-    cbow_mean: bool = True,
-) -> Tensor:
-    """The summed negative-sampling loss of a batch, with chainrule ops.
-
-    Skip-gram (``context_mask`` None): v = in_weight[center], u_o = out_weight[context],
-    u_k = out_weight[negatives]; loss = sum_batch [-log sigma(u_o.v) - sum_k log sigma(-u_k.v)].
-    CBOW (``context_mask`` given): h = mean (or sum) of in_weight[context] over the masked
-    positions predicts out_weight[center]; the negatives compete with the center word.
+def negative_sampling_loss(v: Tensor, target: Tensor, negatives: Tensor) -> Tensor:
+    """sum_batch [-log sigma(target . v) - sum_k log sigma(-negatives_k . v)], chainrule ops.
 
     Args:
-        in_weight, out_weight: (V, D) tables (or any tables the indices point into).
-        center: (B,) int indices.  context: (B,) for skip-gram, (B, C) for CBOW.
-        negatives: (B, K) int indices.  context_mask: (B, C) 0/1 floats, CBOW only.
-        cbow_mean: CBOW averages the context (word2vec's update rule, see the module notes).
+        v: (B, D) input vectors (skip-gram: the center word's; CBOW: the context's mean).
+        target: (B, D) output vectors of the words to predict (skip-gram: the context word;
+            CBOW: the center word).
+        negatives: (B, K, D) output vectors of the negative samples.
 
-    Returns: a 0-d Tensor, the sum over the batch (not the mean).
+    Returns: a 0-d Tensor, the **sum** over the batch (so SGD with word2vec's alpha applies
+    the sum of its per-example updates).
     """
-    if context_mask is None:
-        v = F.embedding(center, in_weight)  # (B, D)
-        target = F.embedding(context, out_weight)  # (B, D)
-    else:
-        mask = context_mask.unsqueeze(-1)
-        s = (F.embedding(context, in_weight) * mask).sum(1)  # (B, D) sum of context vectors
-        if cbow_mean:
-            mean = s / context_mask.sum(1, keepdim=True)
-            # value: the mean; gradient: the error added undivided to each context vector
-            v = s - (s - mean).detach()
-        else:
-            v = s
-        target = F.embedding(center, out_weight)
-    u_neg = F.embedding(negatives, out_weight)  # (B, K, D)
     pos_score = (v * target).sum(-1)  # (B,)
-    neg_score = (u_neg * v.unsqueeze(1)).sum(-1)  # (B, K)
+    neg_score = (negatives * v.unsqueeze(1)).sum(-1)  # (B, K)
     return -(F.logsigmoid(pos_score).sum() + F.logsigmoid(-neg_score).sum())
+
+
+def cbow_hidden(context_vectors: Tensor, context_mask: Tensor, mean: bool = True) -> Tensor:
+    """CBOW's hidden vector: the masked mean (or sum) of the context vectors (B, C, D) -> (B, D).
+
+    With ``mean`` the value is the mean but the gradient reaching each context vector is the
+    hidden error undivided (word2vec.c's and gensim's update rule, see the module notes):
+    ``h = s - (s - mean).detach()`` has the value of the mean and the gradient of the sum.
+    """
+    s = (context_vectors * context_mask.unsqueeze(-1)).sum(1)
+    if not mean:
+        return s
+    avg = s / context_mask.sum(1, keepdim=True)
+    return s - (s - avg).detach()
+
+
+def _scatter_rows(index: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum the rows of ``values`` (n, D) that share an index: (unique rows, summed (r, D)).
+
+    A 1-D ``np.add.at`` over flat (row, column) positions: NumPy's fast path for 1-D
+    targets, several times faster than ``np.add.at`` on 2-D rows (which loops per row).
+    """
+    rows, inv = np.unique(index, return_inverse=True)
+    D = values.shape[-1]
+    flat = (inv.reshape(-1, 1) * D + np.arange(D)).ravel()
+    summed = np.zeros(len(rows) * D, dtype=values.dtype)
+    np.add.at(summed, flat, values.reshape(-1))
+    return rows, summed.reshape(len(rows), D)
 
 
 # ---------------------------------------------------------------- statistics helpers
@@ -581,12 +583,18 @@ class Word2Vec(Module):
 
     # ------------------------------------------------------------ the network
     def forward(self, center, context, negatives, context_mask=None) -> Tensor:
-        """The summed negative-sampling loss of a batch (see :func:`negative_sampling_loss`)."""
-        return negative_sampling_loss(
-            self.in_embed.weight, self.out_embed.weight, _as_index(center),
-            _as_index(context), _as_index(negatives),
-            None if context_mask is None else _as_float(context_mask), bool(self.cbow_mean),
-        )
+        """The summed negative-sampling loss of a batch (see :func:`negative_sampling_loss`).
+
+        Skip-gram: ``in_embed(center)`` predicts ``out_embed(context)``. CBOW (``context``
+        (B, C) with ``context_mask``): the context's mean predicts ``out_embed(center)``.
+        """
+        center, context, negatives = _as_index(center), _as_index(context), _as_index(negatives)
+        if context_mask is None:
+            v, target = self.in_embed(center), self.out_embed(context)
+        else:
+            v = cbow_hidden(self.in_embed(context), _as_float(context_mask), bool(self.cbow_mean))
+            target = self.out_embed(center)
+        return negative_sampling_loss(v, target, self.out_embed(negatives))
 
     # ------------------------------------------------------------ batches
     def _encode(self, sentences: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, int]:
@@ -723,28 +731,26 @@ class Word2Vec(Module):
             optimizer.step()
             return float(loss.item())
         W_in, W_out = self.in_embed.weight.data, self.out_embed.weight.data
-        # the rows this step reads, and the batch re-indexed into those rows
         in_idx = center if self.sg else context
-        out_idx = np.concatenate([context if self.sg else center, negatives.ravel()])
-        rows_in, local_in = np.unique(in_idx, return_inverse=True)
-        rows_out, local_out = np.unique(out_idx, return_inverse=True)
-        sub_in = Tensor._make(W_in[rows_in]).requires_grad_(True)
-        sub_out = Tensor._make(W_out[rows_out]).requires_grad_(True)
-        B = len(center)
-        local_in = local_in.reshape(in_idx.shape)
-        local_target, local_neg = local_out[:B], local_out[B:].reshape(negatives.shape)
+        out_idx = context if self.sg else center
+        # gather with numpy; the gathered vectors are the leaves autograd differentiates
+        v_in = Tensor._make(W_in[in_idx]).requires_grad_(True)  # (B, D) or CBOW (B, C, D)
+        target = Tensor._make(W_out[out_idx]).requires_grad_(True)  # (B, D)
+        u_neg = Tensor._make(W_out[negatives]).requires_grad_(True)  # (B, K, D)
         if self.sg:
-            args = (local_in, local_target, local_neg, None)
+            v = v_in
         else:
-            args = (local_target, local_in, local_neg, context_mask)
-        loss = negative_sampling_loss(
-            sub_in, sub_out, _as_index(args[0]), _as_index(args[1]), _as_index(args[2]),
-            None if args[3] is None else _as_float(args[3]), bool(self.cbow_mean),
-        )
+            v = cbow_hidden(v_in, _as_float(context_mask), bool(self.cbow_mean))
+        loss = negative_sampling_loss(v, target, u_neg)
         loss.backward()
-        # exact sparse SGD: the rows are unique, so a fancy-index update touches each once
-        W_in[rows_in] -= lr * sub_in.grad.data
-        W_out[rows_out] -= lr * sub_out.grad.data
+        # explicit sparse SGD: add up the gradients of each row used, update only those rows
+        D = W_in.shape[1]
+        rows, g = _scatter_rows(in_idx.ravel(), v_in.grad.data.reshape(-1, D))
+        W_in[rows] -= lr * g
+        out_all = np.concatenate([out_idx.ravel(), negatives.ravel()])
+        out_grad = np.concatenate([target.grad.data, u_neg.grad.data.reshape(-1, D)])
+        rows, g = _scatter_rows(out_all, out_grad)
+        W_out[rows] -= lr * g
         return float(loss.item())
 
     def extra_repr(self) -> str:

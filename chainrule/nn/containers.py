@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module, Parameter, _indent
 
 
 class Sequential(Module):
@@ -121,6 +121,24 @@ class ModuleList(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward: iterate over it in your forward")
+
+    def __repr__(self) -> str:
+        """PyTorch's format: runs of identical children print once, as ``(0-1): 2 x ...``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        blocks = []  # [start, end, text]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, text in blocks:
+            head = f"({start})" if start == end else f"({start}-{end}): {end - start + 1} x"
+            line = f"{head}: {text}" if start == end else f"{head} {text}"
+            lines.append(_indent(line, 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -166,3 +166,12 @@ def test_summary_table():
     text = nn.summary(net, (3,), file=False)
     assert "0 (Linear)" in text and "[1, 4]" in text and "[1, 2]" in text
     assert "Total params: 26" in text and "Trainable params: 26" in text
+
+
+def test_module_list_repr_merges_repeated_children(torch):
+    ours = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.Identity()])
+    theirs = torch.nn.ModuleList(
+        [torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Identity()]
+    )
+    assert repr(ours) == repr(theirs)
+    assert "(0-1): 2 x Linear" in repr(ours)
