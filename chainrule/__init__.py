@@ -39,6 +39,17 @@ class _Cuda:
 
 cuda = _Cuda()
 
-from chainrule import data, nn, optim  # noqa: E402 - after the core they build on
+from chainrule import nn, optim  # noqa: E402 - after the core they build on
 from chainrule.serialization import load, save  # noqa: E402
-from chainrule import metrics, train  # noqa: E402
+
+# The rest is imported on first use (PEP 562), so that `import chainrule` stays light:
+# `chainrule.data`, `chainrule.train`... work as if imported eagerly.
+_LAZY_SUBMODULES = {"data", "train", "metrics", "edu", "models", "recipes"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"chainrule.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute '{name}'")

@@ -8,12 +8,14 @@ from chainrule import nn
 class DigitsCNN(nn.Module):
     """A small CNN for 8x8 grey images: two 3x3 convolutions, one 2x2 max-pool, one Linear.
 
-    conv(1->c1) -> ReLU -> conv(c1->c2) -> ReLU -> maxpool 2 -> dropout -> Linear(c2*4*4 -> 10).
-    Padding 1 keeps the 8x8 size through both convolutions, so the pooled map is 4x4.
+    conv(1->c1) -> [BN] -> ReLU -> conv(c1->c2) -> [BN] -> ReLU -> maxpool 2 -> dropout
+    -> Linear(c2*4*4 -> 10). Padding 1 keeps the 8x8 size through both convolutions, so the
+    pooled map is 4x4.
 
     Args:
         channels: the widths (c1, c2) of the two convolutions.
         dropout: dropout probability before the classifier.
+        batch_norm: BatchNorm2d after each convolution (faster, steadier training).
         num_classes: output size.
 
     Shape: input (N, 1, 8, 8) -> logits (N, num_classes).
@@ -23,16 +25,23 @@ class DigitsCNN(nn.Module):
         chainrule.Size([2, 10])
     """
 
-    def __init__(self, channels=(32, 64), dropout: float = 0.3, num_classes: int = 10):
+    def __init__(
+        self,
+        channels=(32, 64),
+        dropout: float = 0.3,
+        batch_norm: bool = True,
+        num_classes: int = 10,
+    ):
         super().__init__()
         c1, c2 = channels
-        self.features = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(c1, c2, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-        )
+
+        def conv(cin, cout):
+            layers = [nn.Conv2d(cin, cout, 3, padding=1)]
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(cout))
+            return [*layers, nn.ReLU()]
+
+        self.features = nn.Sequential(*conv(1, c1), *conv(c1, c2), nn.MaxPool2d(2))
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * 4 * 4, num_classes)
         )

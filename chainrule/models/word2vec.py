@@ -621,15 +621,20 @@ class Word2Vec(Module):
             neg[clash] = np.minimum(redraw, len(cdf) - 1)
         return neg
 
+    def subsample(self, ids: np.ndarray, sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop each occurrence of word w with probability 1 - keep_prob[w] (one array op)."""
+        if not self.sample:
+            return ids, sent
+        kept = self._rng.random(len(ids)) < self.keep_prob[ids]
+        return ids[kept], sent[kept]
+
     def make_examples(self, ids: np.ndarray, sent: np.ndarray):
         """Training examples of one chunk, vectorised: subsample, draw windows, pair up.
 
         Returns skip-gram ``(center, context)`` or CBOW ``(center, context, mask)`` arrays.
         """
         rng = self._rng
-        if self.sample:
-            kept = rng.random(len(ids)) < self.keep_prob[ids]
-            ids, sent = ids[kept], sent[kept]
+        ids, sent = self.subsample(ids, sent)
         n, W = len(ids), self.window
         if self.shrink_windows:
             b = rng.integers(1, W + 1, size=n)  # this center's window, uniform in [1, W]
