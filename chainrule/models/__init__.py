@@ -6,5 +6,6 @@
 
 from chainrule.models.mlp import MLP
 from chainrule.models.perceptron import Perceptron, PerceptronFitResult
+from chainrule.models.word2vec import KeyedVectors, Word2Vec
 
-__all__ = ["MLP", "Perceptron", "PerceptronFitResult"]
+__all__ = ["MLP", "KeyedVectors", "Perceptron", "PerceptronFitResult", "Word2Vec"]

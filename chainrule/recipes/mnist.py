@@ -40,7 +40,7 @@ def mlp(cfg: dict) -> nn.Module:
     return nn.Sequential(nn.Flatten(), MLP([784, *cfg["hidden"], 10], dropout=cfg["dropout"]))
 
 
-FAST = dict(epochs=1, train_subset=3000, val_subset=500, test_subset=1000)
+FAST = dict(epochs=1, train_subset=10000, val_subset=1000, test_subset=2000)
 
 MNIST_MLP = Recipe(
     name="mnist-mlp",

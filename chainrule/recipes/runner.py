@@ -18,7 +18,7 @@ from chainrule import nn, optim
 from chainrule.data import DataLoader, Subset
 from chainrule.nn import functional as F
 from chainrule.recipes.base import Recipe, RecipeData, default_data_dir
-from chainrule.train import Trainer
+from chainrule.train import LambdaCallback, Trainer
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
@@ -83,6 +83,22 @@ def make_scheduler(opt, cfg: dict, steps_per_epoch: int):
         fn = WarmupCosine(cfg.get("warmup_steps", 100), total, cfg.get("min_lr_ratio", 0.1))
         return optim.lr_scheduler.LambdaLR(opt, fn), "step"
     raise ValueError(f"unknown schedule {name!r}")
+
+
+def stretch_schedule(sched, total: int) -> None:
+    """Give a restored per-step schedule a new length (``--resume`` with more ``--epochs``):
+    the step counter continues, the remaining part of the curve is stretched to fit."""
+    if isinstance(sched, optim.lr_scheduler.OneCycleLR) and sched.total_steps != total:
+        if len(sched._schedule_phases) == 2:  # the default two-phase cycle, pct_start 0.3
+            sched._schedule_phases[0]["end_step"] = float(0.3 * total) - 1
+            sched._schedule_phases[1]["end_step"] = total - 1
+            sched.total_steps = total
+    elif isinstance(sched, optim.lr_scheduler.CosineAnnealingLR):
+        sched.T_max = total
+    elif isinstance(sched, optim.lr_scheduler.LambdaLR):
+        for fn in sched.lr_lambdas:
+            if isinstance(fn, WarmupCosine):
+                fn.total = total
 
 
 def sequence_cross_entropy(logits, target):
@@ -164,8 +180,18 @@ def train(
         nn.summary(model, data.input_size, dtype=dtype, device=trainer.device)
     if resume:
         trainer.load_checkpoint(resume)
+        stretch_schedule(trainer.scheduler, cfg["epochs"] * len(data.train))
         if verbose:
             print(f"resumed from {resume} after epoch {trainer.epoch}")
+    ckpt_path = os.path.join(out_dir, CHECKPOINT_NAME)
+
+    def save_checkpoint(extra: dict | None = None) -> None:
+        state = trainer.state_dict()
+        state.update(recipe=recipe.name, config=cfg, **(extra or {}))
+        chainrule.save(state, ckpt_path)
+
+    # A checkpoint after every epoch: an interrupted run resumes with --resume.
+    trainer.callbacks.append(LambdaCallback(on_epoch_end=lambda tr, logs: save_checkpoint()))
     remaining = max(0, int(cfg["epochs"]) - trainer.epoch)
     t0 = time.perf_counter()
     history = trainer.fit(data.train, data.val, epochs=remaining)
@@ -190,9 +216,7 @@ def train(
         metrics["val_bits_per_char"] = results["loss"] / math.log(2)
     metrics["config"] = cfg
 
-    state = trainer.state_dict()
-    state.update(recipe=recipe.name, config=cfg, metrics=_jsonable(metrics))
-    chainrule.save(state, os.path.join(out_dir, CHECKPOINT_NAME))
+    save_checkpoint({"metrics": _jsonable(metrics)})
     history.to_csv(os.path.join(out_dir, "history.csv"))
     try:
         history.plot(os.path.join(out_dir, "curves.png"))

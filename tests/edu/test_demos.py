@@ -22,6 +22,7 @@ NAMES = [
     "attention",
     "mixture-of-experts",
     "weight-sharing",
+    "word2vec",
 ]
 
 
@@ -196,3 +197,9 @@ def test_weight_sharing(tmp_path):
     assert ev["grad_max_diff_matrix"] < 1e-5 and ev["grad_max_diff_copies"] < 1e-5
     assert ev["kernel_grad"] == pytest.approx(ev["summed_copy_grads"], abs=1e-5)
     assert ev["conv_parameters"] == 3 and ev["dense_parameters"] == 48
+
+
+def test_demo_needing_a_missing_dataset_says_where_to_put_it(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path))
+    assert demos.run("word2vec", fast=True, out_dir=tmp_path) == 2
+    assert "tinyshakespeare/input.txt" in capsys.readouterr().out

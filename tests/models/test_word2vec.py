@@ -77,15 +77,16 @@ def test_keep_probability_formula_and_empirical():
     seen = np.bincount(ids, minlength=len(kept)) * reps
     frequent = seen > 2000
     assert frequent.sum() >= 5 and model.keep_prob[0] < 0.5  # the test really subsamples
-    np.testing.assert_allclose(kept[frequent] / seen[frequent], model.keep_prob[frequent],
-                               atol=0.02)
+    np.testing.assert_allclose(
+        kept[frequent] / seen[frequent], model.keep_prob[frequent], atol=0.02
+    )
 
 
 def test_negative_sampling_distribution():
     corpus = _zipf_corpus()
     model = Word2Vec(min_count=1, negative=5, ns_exponent=0.75, seed=0)
     model.build_vocab(corpus)
-    expected = model.counts ** 0.75 / (model.counts ** 0.75).sum()
+    expected = model.counts**0.75 / (model.counts**0.75).sum()
     np.testing.assert_allclose(negative_sampling_probs(model.counts, 0.75), expected)
     draws = model._draw_negatives(np.full(40000, -1))  # no clash with a positive
     assert draws.shape == (40000, 5)
@@ -103,8 +104,7 @@ def test_loss_gradient_gradcheck_and_closed_form():
     D, K = 6, 4
     v = chainrule.tensor(rng.normal(size=(1, D)), dtype=chainrule.float64, requires_grad=True)
     u = chainrule.tensor(rng.normal(size=(1, D)), dtype=chainrule.float64, requires_grad=True)
-    un = chainrule.tensor(rng.normal(size=(1, K, D)), dtype=chainrule.float64,
-                          requires_grad=True)
+    un = chainrule.tensor(rng.normal(size=(1, K, D)), dtype=chainrule.float64, requires_grad=True)
     assert gradcheck(negative_sampling_loss, [v, u, un], eps=1e-6, atol=1e-5, rtol=1e-3)
 
     loss = negative_sampling_loss(v, u, un)
@@ -140,8 +140,9 @@ def test_sparse_step_equals_module_forward_with_optim_sgd(sg):
     l_fast = fast.training_step(examples[0], examples[1], negatives, mask, 0.05)
     assert math.isclose(l_slow, l_fast, rel_tol=1e-5)
     for name in ("in_embed.weight", "out_embed.weight"):
-        np.testing.assert_allclose(fast.state_dict()[name].numpy(),
-                                   slow.state_dict()[name].numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            fast.state_dict()[name].numpy(), slow.state_dict()[name].numpy(), rtol=1e-5, atol=1e-7
+        )
 
 
 # ---------------------------------------------------------------- training
@@ -150,8 +151,16 @@ def test_sparse_step_equals_module_forward_with_optim_sgd(sg):
 def test_training_reduces_loss_on_shakespeare(sg):
     sentences = read_corpus(SHAKESPEARE, max_lines=4000)
     # CBOW makes one example per word (skip-gram ~2 b per word): word2vec.c's CBOW alpha 0.05
-    model = Word2Vec(sentences, vector_size=32, min_count=3, sg=sg, epochs=3 if sg else 5,
-                     alpha=0.025 if sg else 0.05, seed=1, batch_words=2000)
+    model = Word2Vec(
+        sentences,
+        vector_size=32,
+        min_count=3,
+        sg=sg,
+        epochs=3 if sg else 5,
+        alpha=0.025 if sg else 0.05,
+        seed=1,
+        batch_words=2000,
+    )
     first = np.mean(model.loss_history[:2])  # mean loss per example, chunks of 2000 words
     last = np.mean(model.loss_history[-3:])
     assert first > 4.0 and last < first - 0.5, (first, last)
@@ -200,19 +209,25 @@ def test_keyed_vectors_queries(tmp_path):
     assert kv.doesnt_match(["king", "man", "apple"]) == "apple"
 
     analogies = tmp_path / "questions.txt"
-    analogies.write_text(": royal\nman king woman queen\nman woman king queen\n"
-                         ": fruit\nking queen man apple\nking queen man pear\n")
+    analogies.write_text(
+        ": royal\nman king woman queen\nman woman king queen\n"
+        ": fruit\nking queen man apple\nking queen man pear\n"
+    )
     score, sections = kv.evaluate_word_analogies(analogies)
     assert [s["section"] for s in sections] == ["royal", "fruit", "Total accuracy"]
     assert len(sections[0]["correct"]) == 2 and len(sections[1]["incorrect"]) == 1
     assert math.isclose(score, 2 / 3)
 
     pairs = tmp_path / "sim.txt"
-    pairs.write_text("# comment\nking\tqueen\t1\nman\twoman\t2\nking\tapple\t0\n"
-                     "queen\tapple\t0.5\nking\tpear\t3\n")
+    pairs.write_text(
+        "# comment\nking\tqueen\t1\nman\twoman\t2\nking\tapple\t0\n"
+        "queen\tapple\t0.5\nking\tpear\t3\n"
+    )
     (pearson, _), (spearman, _), oov = kv.evaluate_word_pairs(pairs)
-    sims = [kv.similarity(*p) for p in [("king", "queen"), ("man", "woman"),
-                                        ("king", "apple"), ("queen", "apple")]]
+    sims = [
+        kv.similarity(*p)
+        for p in [("king", "queen"), ("man", "woman"), ("king", "apple"), ("queen", "apple")]
+    ]
     assert math.isclose(pearson, np.corrcoef(sims, [1, 2, 0, 0.5])[0, 1], rel_tol=1e-9)
     assert -1 <= spearman <= 1 and oov == 20.0
 
@@ -233,8 +248,9 @@ def test_word2vec_format_round_trip(tmp_path, binary):
     np.testing.assert_array_equal(g.vectors, kv.vectors)
     gpath = tmp_path / ("g.bin" if binary else "g.txt")
     g.save_word2vec_format(str(gpath), binary=binary)
-    np.testing.assert_array_equal(KeyedVectors.load_word2vec_format(gpath, binary).vectors,
-                                  kv.vectors)
+    np.testing.assert_array_equal(
+        KeyedVectors.load_word2vec_format(gpath, binary).vectors, kv.vectors
+    )
 
 
 def test_state_dict_save_load(tmp_path):
@@ -254,8 +270,18 @@ def test_quality_at_least_90_percent_of_gensim(tmp_path):
     corpus-derived PMI similarity set (see corpus_similarity_pairs)."""
     gensim = pytest.importorskip("gensim")
     sentences = read_corpus(SHAKESPEARE, max_lines=20000)
-    params = dict(vector_size=50, window=5, min_count=5, sg=1, negative=5, sample=1e-3,
-                  epochs=10, alpha=0.025, min_alpha=0.0001, seed=1)
+    params = dict(
+        vector_size=50,
+        window=5,
+        min_count=5,
+        sg=1,
+        negative=5,
+        sample=1e-3,
+        epochs=10,
+        alpha=0.025,
+        min_alpha=0.0001,
+        seed=1,
+    )
     pairs = corpus_similarity_pairs(sentences, window=5, min_count=10, seed=0)
     assert len(pairs) > 300
     pair_file = write_word_pairs(pairs, tmp_path / "pmi_pairs.txt")
@@ -265,8 +291,9 @@ def test_quality_at_least_90_percent_of_gensim(tmp_path):
     theirs_kv = KeyedVectors(theirs.wv.index_to_key, theirs.wv.vectors)
     theirs_rho = theirs_kv.evaluate_word_pairs(pair_file)[1][0]
     # our evaluator agrees with gensim's own on gensim's vectors
-    assert math.isclose(theirs.wv.evaluate_word_pairs(str(pair_file))[1][0], theirs_rho,
-                        abs_tol=1e-6)
+    assert math.isclose(
+        theirs.wv.evaluate_word_pairs(str(pair_file))[1][0], theirs_rho, abs_tol=1e-6
+    )
     assert theirs_rho > 0.3, theirs_rho  # gensim learned something: the comparison means a lot
     assert ours_rho >= 0.9 * theirs_rho, (ours_rho, theirs_rho)
 
@@ -277,3 +304,12 @@ def test_rank_correlation_helper_matches_definition():
     rho, _ = _spearman(a, b)
     ra, rb = np.array([1, 2.5, 2.5, 5, 4]), np.array([2, 1, 3.5, 3.5, 5])
     assert math.isclose(rho, np.corrcoef(ra, rb)[0, 1], rel_tol=1e-12)
+
+
+@needs_shakespeare
+def test_demo_fast_holds_and_saves_plot(tmp_path):
+    from chainrule.edu.demos.word2vec import run as run_demo
+
+    evidence = run_demo(fast=True, out_dir=tmp_path, path=SHAKESPEARE)
+    assert evidence.claim_holds, evidence.numbers
+    assert evidence.figures and evidence.figures[0].exists()

@@ -10,7 +10,6 @@ import struct
 import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter, OrderedDict
 
 import numpy as np
@@ -301,19 +300,30 @@ def test_failed_save_keeps_the_previous_file_and_cleans_up(tmp_path, monkeypatch
 
 WRITER = textwrap.dedent(
     """
+    import os
     import sys
+    import time
     import numpy as np
     sys.path.insert(0, {repo!r})
     from chainrule.serialization import save
     path = sys.argv[1]
-    big = np.empty(4_000_000, dtype=np.float32)  # 16 MB: a save takes a while
-    i = 0
+    real_fsync = os.fsync
+    state = {{"i": 0}}
+
+    def fsync_then_hang(fd):
+        # From the third save on, stop inside the write (temporary file written, not yet
+        # renamed) and tell the parent, which kills us right there: a deterministic crash.
+        if state["i"] >= 3:
+            print("mid-write", flush=True)
+            time.sleep(60)
+        real_fsync(fd)
+
+    os.fsync = fsync_then_hang
+    big = np.empty(4_000_000, dtype=np.float32)  # 16 MB
     while True:
-        big.fill(i)
-        save({{"w": big, "i": i, "tail": np.full(3, i)}}, path)
-        if i == 2:
-            print("ready", flush=True)
-        i += 1
+        big.fill(state["i"])
+        save({{"w": big, "i": state["i"], "tail": np.full(3, state["i"])}}, path)
+        state["i"] += 1
     """
 )
 
@@ -323,27 +333,18 @@ def test_killed_writer_leaves_a_complete_checkpoint(tmp_path):
     script.write_text(WRITER.format(repo=REPO))
     path = tmp_path / "ckpt.safetensors"
     save({"w": np.full(4_000_000, -1, dtype=np.float32), "i": -1, "tail": np.full(3, -1)}, path)
-    killed_mid_write = 0
-    for attempt in range(8):
-        proc = subprocess.Popen(
-            [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
-        )
-        try:
-            assert proc.stdout.readline().strip() == "ready"
-            time.sleep(0.007 * attempt)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            proc.stdout.close()
-        back = load(path)  # one complete version: every part from the same iteration
-        i = back["i"]
-        assert i >= 2
-        assert back["w"].shape == (4_000_000,)
-        assert (back["w"] == i).all() and (back["tail"] == i).all()
-        leftovers = [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
-        killed_mid_write += bool(leftovers)  # the killed save's temporary file remains
-        for f in leftovers:
-            os.remove(tmp_path / f)
-        if killed_mid_write >= 2:
-            break
-    assert killed_mid_write, "the writer was never killed in the middle of a save"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "mid-write"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    leftovers = [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+    assert leftovers, "the killed save should have left its temporary file behind"
+    back = load(path)  # the previous complete version, every part from the same save
+    assert back["i"] == 2
+    assert back["w"].shape == (4_000_000,)
+    assert (back["w"] == 2).all() and (back["tail"] == 2).all()

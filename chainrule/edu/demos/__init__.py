@@ -33,7 +33,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     ),
     "depth": (
         "depth",
-        "at the same parameter budget a deeper net fits a compositional sawtooth better",
+        "at the same parameter budget a deep net can represent a sawtooth a shallow one cannot",
     ),
     "vanishing-gradients": (
         "vanishing_gradients",
@@ -79,6 +79,10 @@ DEMOS: dict[str, tuple[str, str]] = {
         "weight_sharing",
         "a convolution is a banded matrix with shared weights; shared gradients add up",
     ),
+    "word2vec": (
+        "word2vec",
+        "skip-gram vectors on Shakespeare: sensible neighbours; cosine tracks corpus PMI",
+    ),
 }
 
 __all__ = ["DEMOS", "Evidence", "evidence", "list_demos", "run"]
@@ -105,5 +109,9 @@ def run(name: str, fast: bool = False, out_dir=None) -> int:
         for demo_name, description in list_demos():
             print(f"  {demo_name:<24} {description}")
         return 2
-    result = evidence(name, fast=fast, out_dir=out_dir)  # the demo prints its own table
+    try:
+        result = evidence(name, fast=fast, out_dir=out_dir)  # the demo prints its own table
+    except FileNotFoundError as e:  # a demo that needs a dataset says where to put it
+        print(f"demo {name}: {e}")
+        return 2
     return 0 if result.claim_holds else 1

@@ -35,12 +35,10 @@ PLOT_WORDS = [
 
 
 def default_corpus_path() -> Path:
-    """tiny Shakespeare in the shared data folder (CHAINRULE_DATA overrides the folder)."""
-    root = os.environ.get("CHAINRULE_DATA")
-    if root:
-        return Path(root) / "tinyshakespeare" / "input.txt"
-    here = Path(__file__).resolve()
-    return here.parents[3] / "shared" / "data" / "tinyshakespeare" / "input.txt"
+    """``<data dir>/tinyshakespeare/input.txt``; the data dir is ``$CHAINRULE_DATA`` or
+    ``~/.cache/chainrule/data`` (the same default as ``chainrule train --data-dir``)."""
+    root = os.environ.get("CHAINRULE_DATA") or Path.home() / ".cache" / "chainrule" / "data"
+    return Path(root) / "tinyshakespeare" / "input.txt"
 
 
 def _pca_2d(x: np.ndarray) -> np.ndarray:
@@ -49,14 +47,18 @@ def _pca_2d(x: np.ndarray) -> np.ndarray:
     return x @ vt[:2].T
 
 
-def run_demo(fast: bool = False, out_dir=None, path=None) -> Evidence:
-    """Train, print neighbours, plot PCA; ``fast`` uses 10000 lines and 3 epochs."""
+def run(fast: bool = False, out_dir=None, path=None) -> Evidence:
+    """Train, print neighbours, plot PCA; ``fast``: 2 epochs of 50-d vectors (5 of 100-d)."""
     path = Path(path) if path is not None else default_corpus_path()
     if not path.exists():
-        raise FileNotFoundError(f"tiny Shakespeare not found at {path}")
-    sentences = read_corpus(path, max_lines=10000 if fast else None)
-    epochs = 3 if fast else 5
-    model = Word2Vec(sentences, vector_size=100, window=5, min_count=5, epochs=epochs, seed=1)
+        raise FileNotFoundError(
+            f"tiny Shakespeare not found at {path}: put input.txt (github.com/karpathy/char-rnn, "
+            "data/tinyshakespeare/input.txt) there, or set CHAINRULE_DATA to a folder holding "
+            "tinyshakespeare/input.txt"
+        )
+    sentences = read_corpus(path)
+    epochs, size = (2, 50) if fast else (5, 100)
+    model = Word2Vec(sentences, vector_size=size, window=5, min_count=5, epochs=epochs, seed=1)
     wv = model.wv
 
     rows = []
@@ -98,9 +100,15 @@ def run_demo(fast: bool = False, out_dir=None, path=None) -> Evidence:
             name="word2vec",
             claim=CLAIM,
             claim_holds=holds,
-            numbers={"spearman_pmi": float(rho), "first_loss": first, "last_loss": last,
-                     "vocab_size": len(wv), "words_per_second":
-                     sum(map(len, sentences)) * epochs / max(model.train_seconds, 1e-9)},
+            numbers={
+                "spearman_pmi": float(rho),
+                "first_loss": first,
+                "last_loss": last,
+                "vocab_size": len(wv),
+                "words_per_second": sum(map(len, sentences))
+                * epochs
+                / max(model.train_seconds, 1e-9),
+            },
             headers=["word", "nearest neighbours / measure"],
             rows=rows,
             figures=figures,
@@ -108,4 +116,3 @@ def run_demo(fast: bool = False, out_dir=None, path=None) -> Evidence:
     )
 
 
-run = run_demo  # the demos registry calls ``run(fast, out_dir)``
