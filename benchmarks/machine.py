@@ -63,9 +63,9 @@ def _blas() -> dict:
 
 def describe() -> dict:
     """CPU, cores, memory, load, Python, NumPy's BLAS and threads, library versions."""
-    from benchmarks.workloads import FRAMEWORKS, framework_version
-
     import numpy as np
+
+    from benchmarks.workloads import FRAMEWORKS, framework_version
 
     info = {
         "cpu": _cpu_model(),

@@ -118,7 +118,9 @@ def training_memory(workload: str, framework: str, steps: int = 20) -> dict:
 
 def step_memory(workload: str, framework: str, sizes: dict, steps: int = 2) -> dict:
     """Peak RSS growth of a few steps over the built model (one fresh process), for scaling."""
-    run = run_child("train", workload, framework, "--steps", str(steps), "--sizes", json.dumps(sizes))
+    run = run_child(
+        "train", workload, framework, "--steps", str(steps), "--sizes", json.dumps(sizes)
+    )
     run["peak_above_build"] = run["train_peak"] - run["build_peak"]
     return run
 
@@ -149,7 +151,7 @@ def cold_start(modules: list[str], repeat: int = 5) -> dict:
     """Median wall time and peak RSS of ``python -c "import M"`` (and of bare ``python``)."""
     codes = {"python": "pass", **{m: f"import {m}" for m in modules}}
     samples: dict[str, list[tuple[float, int]]] = {name: [] for name in codes}
-    for name, code in codes.items():  # one untimed run each warms the OS file cache
+    for code in codes.values():  # one untimed run each warms the OS file cache
         _timed_process(code)
     for _ in range(repeat):
         for name, code in codes.items():  # interleaved, so load changes hit all alike

@@ -217,7 +217,9 @@ def mini_gpt(lib, seq: int, d: int = 128, heads: int = 4, layers: int = 2, atten
 
 
 def _weights(model) -> dict[str, np.ndarray]:
-    return {k: np.array(v.numpy(), dtype=np.float32, copy=True) for k, v in model.state_dict().items()}
+    return {
+        k: np.array(v.numpy(), dtype=np.float32, copy=True) for k, v in model.state_dict().items()
+    }
 
 
 def _chainrule_model(workload: str, sizes: dict):

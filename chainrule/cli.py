@@ -106,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         return commands[args.command](args)
     except FileNotFoundError as e:  # a dataset or checkpoint that is not there
         print(f"chainrule {args.command}: {e.args[-1] if e.args else e}", file=sys.stderr)
+        if getattr(args, "data_dir", "unset") != "unset":
+            print(
+                "(point --data-dir at the folder that holds the datasets, or set "
+                "CHAINRULE_DATA; the default is ~/.cache/chainrule/data)",
+                file=sys.stderr,
+            )
         return EXIT_USAGE
     except KeyError as e:  # an unknown recipe name
         print(f"chainrule {args.command}: {e.args[0] if e.args else e}", file=sys.stderr)
@@ -176,8 +182,7 @@ def _train(args) -> int:
         name = args.recipe or state["recipe"]
         if name != state["recipe"]:
             print(
-                f"chainrule train: {args.resume} is a {state['recipe']!r} checkpoint, "
-                f"not {name!r}",
+                f"chainrule train: {args.resume} is a {state['recipe']!r} checkpoint, not {name!r}",
                 file=sys.stderr,
             )
             return EXIT_USAGE
@@ -189,9 +194,12 @@ def _train(args) -> int:
     else:
         recipe = recipes.get(args.recipe or recipes.DEFAULT)
         cfg = recipe.resolved_config(
-            fast=args.fast, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            fast=args.fast,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
             seed=args.seed,
-        )  # fmt: skip
+        )
     note = recipe.available()
     if note:
         print(f"chainrule train: {recipe.name} is not available: {note}", file=sys.stderr)
@@ -289,8 +297,11 @@ def _sample(args) -> int:
     stoi = {ch: i for i, ch in enumerate(cfg["vocab"])}
     unknown = sorted({ch for ch in args.prompt if ch not in stoi})
     if unknown or not args.prompt:
-        print(f"chainrule sample: the prompt must be non-empty and use only the model's "
-              f"characters (unknown: {unknown})", file=sys.stderr)  # fmt: skip
+        print(
+            f"chainrule sample: the prompt must be non-empty and use only the model's "
+            f"characters (unknown: {unknown})",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     model = runner.model_from_checkpoint(state, recipe)
     ids = runner.generate(

@@ -319,3 +319,23 @@ def test_gradcheck_handles_non_contiguous_outputs():
     # Regression: one-hot cotangents written through reshape(-1) were lost for transposed outputs.
     x = cr.tensor(np.arange(6.0).reshape(2, 3), dtype=cr.float64, requires_grad=True)
     assert gradcheck(lambda t: (t * 2.0).t(), [x])
+
+
+def test_leaf_gradients_never_share_memory():
+    # Add hands one gradient array to both inputs; in-place edits of one .grad (as clipping
+    # does) must not change the other.
+    a = cr.ones(3, requires_grad=True)
+    b = cr.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.data *= 0
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    c = cr.ones(2, 3, requires_grad=True)
+    d = cr.ones(6, requires_grad=True)
+    (c + d.reshape(2, 3)).sum().backward()
+    c.grad.data *= 0
+    assert d.grad.tolist() == [1.0] * 6
+    root = cr.ones(3)
+    e = cr.ones(3, requires_grad=True)
+    (e * 1.0).backward(root)
+    e.grad.data *= 0
+    assert root.tolist() == [1.0, 1.0, 1.0]

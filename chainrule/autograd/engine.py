@@ -86,6 +86,10 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
     grads: dict = {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+    # How many times each gradient array was handed out. A leaf may keep its gradient array
+    # without a copy only when nothing else can hold it: handed out once, not a view, not the
+    # caller's root gradient, not from a hook, and no graph kept alive by retain_graph.
+    handed = {id(g): 2 for g in grads.values()}
     captured = {}
     anomaly = _anomaly_mode.get()
     for t in reversed(order):
@@ -97,11 +101,15 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
                 out = hook(Tensor._make(g, t._device))
                 if out is not None:
                     g = out.data
+                    handed[id(g)] = 2
         ctx = t._ctx
         if capture is not None:
             if id(t) in capture:
                 captured[id(t)] = g
-        elif ctx is None or t._retains_grad:
+        elif ctx is None:
+            fresh = not retain_graph and handed.get(id(g)) == 1 and g.base is None
+            _accumulate(t, g, fresh)
+        elif t._retains_grad:
             _accumulate(t, g)
         if ctx is None:
             if on_node is not None:
@@ -141,9 +149,11 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
                 gi = gi.astype(p.data.dtype)
             key = id(p)
             if key in grads:
-                grads[key] = grads[key] + gi
+                total = grads[key] = grads[key] + gi
+                handed[id(total)] = 1
             else:
                 grads[key] = gi
+                handed[id(gi)] = handed.get(id(gi), 0) + 1
             if sent is not None:
                 sent.append((p, gi))
         if on_node is not None:
@@ -151,15 +161,17 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
     return captured
 
 
-def _accumulate(t, g) -> None:
-    """Add ``g`` into ``t.grad`` (a fresh array: gradients may be shared between nodes)."""
+def _accumulate(t, g, fresh: bool = False) -> None:
+    """Add ``g`` into ``t.grad``. Unless ``fresh`` (owned by nobody else), the first gradient
+    is copied: gradient arrays can be shared between nodes (Add hands one array to both)."""
     from chainrule.tensor import Tensor
 
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
+        fresh = True
     if t.grad is None:
         xp = t._device.xp
-        t.grad = Tensor._make(xp.array(g, copy=True), t._device)
+        t.grad = Tensor._make(g if fresh else xp.array(g, copy=True), t._device)
     else:
         t.grad = Tensor._make(t.grad.data + g, t._device)
 

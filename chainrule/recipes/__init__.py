@@ -46,14 +46,20 @@ def get(name: str) -> Recipe:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise KeyError(
-            f"unknown recipe {name!r}; known recipes: {', '.join(REGISTRY)}"
-        ) from None
+        raise KeyError(f"unknown recipe {name!r}; known recipes: {', '.join(REGISTRY)}") from None
 
 
 def names() -> list[str]:
     return list(REGISTRY)
 
 
-__all__ = ["DEFAULT", "REGISTRY", "Recipe", "RecipeData", "default_data_dir", "get", "names",
-           "register"]  # fmt: skip
+__all__ = [
+    "DEFAULT",
+    "REGISTRY",
+    "Recipe",
+    "RecipeData",
+    "default_data_dir",
+    "get",
+    "names",
+    "register",
+]

@@ -74,9 +74,16 @@ DIGITS_MLP = Recipe(
     model="MLP 64-256-128-10, ReLU, dropout 0.2",
     target="test accuracy >= 96%",
     config=dict(
-        epochs=80, batch_size=32, lr=3e-3, optimizer="adam", schedule="onecycle", seed=0,
-        hidden=[256, 128], dropout=0.2, max_shift=1,
-    ),  # fmt: skip
+        epochs=80,
+        batch_size=32,
+        lr=3e-3,
+        optimizer="adam",
+        schedule="onecycle",
+        seed=0,
+        hidden=[256, 128],
+        dropout=0.2,
+        max_shift=1,
+    ),
     fast=dict(epochs=1, train_subset=300),
     make_data=digits_data,
     make_model=lambda cfg: nn.Sequential(
@@ -90,9 +97,17 @@ DIGITS_CNN = Recipe(
     model="CNN conv32-BN-conv64-BN-maxpool-linear (DigitsCNN)",
     target="test accuracy >= 98%",
     config=dict(
-        epochs=20, batch_size=32, lr=3e-3, optimizer="adam", schedule="onecycle", seed=0,
-        channels=[32, 64], dropout=0.3, batch_norm=True, max_shift=1,
-    ),  # fmt: skip
+        epochs=20,
+        batch_size=32,
+        lr=3e-3,
+        optimizer="adam",
+        schedule="onecycle",
+        seed=0,
+        channels=[32, 64],
+        dropout=0.3,
+        batch_norm=True,
+        max_shift=1,
+    ),
     fast=dict(epochs=1, train_subset=300),
     make_data=digits_data,
     make_model=lambda cfg: DigitsCNN(

@@ -38,9 +38,16 @@ def mnist1d_data(cfg: dict, data_dir: str) -> RecipeData:
     )
 
 
-PAPER = dict(epochs=150, batch_size=100, lr=1e-2, optimizer="adam", schedule="constant",
-             shuffle=False, seed=42)  # fmt: skip
-FAST = dict(epochs=3, train_subset=1000)
+PAPER = dict(
+    epochs=150,
+    batch_size=100,
+    lr=1e-2,
+    optimizer="adam",
+    schedule="constant",
+    shuffle=False,
+    seed=42,
+)
+FAST = dict(epochs=15)
 
 MNIST1D_MLP = Recipe(
     name="mnist1d-mlp",
@@ -81,9 +88,16 @@ MNIST1D_CNN_TUNED = Recipe(
     model="CNN 3 x [2 x (Conv1d k3-BN-ReLU)-maxpool] (32/64/128 ch), GAP, dropout",
     target="test accuracy > 94% (the paper's best CNN figure)",
     config=dict(
-        epochs=60, batch_size=64, lr=3e-3, optimizer="adamw", weight_decay=5e-2,
-        schedule="onecycle", seed=0, channels=[32, 64, 128], dropout=0.2,
-    ),  # fmt: skip
+        epochs=60,
+        batch_size=64,
+        lr=3e-3,
+        optimizer="adamw",
+        weight_decay=5e-2,
+        schedule="onecycle",
+        seed=0,
+        channels=[32, 64, 128],
+        dropout=0.2,
+    ),
     fast=FAST,
     make_data=mnist1d_data,
     make_model=lambda cfg: MNIST1DTunedCNN(tuple(cfg["channels"]), cfg["dropout"]),

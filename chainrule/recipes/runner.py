@@ -162,11 +162,11 @@ def train(
 ) -> dict:
     """Train ``recipe`` with ``cfg``; writes the run folder and returns the metrics dict."""
     out_dir = out_dir or default_out_dir(recipe.name)
-    os.makedirs(out_dir, exist_ok=True)
     chainrule.manual_seed(int(cfg["seed"]))
     np.random.seed(int(cfg["seed"]) % 2**32)
     start = time.perf_counter()
     if recipe.task == "external":
+        os.makedirs(out_dir, exist_ok=True)
         metrics = recipe.run(cfg, data_dir or default_data_dir(), out_dir)
         metrics = {"recipe": recipe.name, "config": cfg, **metrics}
         metrics["total_seconds"] = time.perf_counter() - start
@@ -174,6 +174,7 @@ def train(
         return metrics
 
     data, model, trainer = build(recipe, cfg, data_dir, device, verbose)
+    os.makedirs(out_dir, exist_ok=True)  # only once the data loaded
     dtype = chainrule.int64 if data.input_dtype == "int64" else None
     if verbose:
         print(f"recipe {recipe.name}: {recipe.model} on {recipe.dataset}")

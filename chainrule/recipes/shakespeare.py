@@ -72,9 +72,11 @@ def char_data(cfg: dict, data_dir: str) -> RecipeData:
     val_all = corpus.dataset("val", block)  # non-overlapping windows
     n_eval = min(cfg["eval_windows"], len(val_all))
     every = np.linspace(0, len(val_all) - 1, n_eval).astype(int).tolist()
-    test = val_all if cfg.get("test_windows") is None else Subset(
-        val_all, list(range(min(cfg["test_windows"], len(val_all))))
-    )  # fmt: skip
+    test = (
+        val_all
+        if cfg.get("test_windows") is None
+        else Subset(val_all, list(range(min(cfg["test_windows"], len(val_all)))))
+    )
     return RecipeData(
         train=train,
         val=loader(Subset(val_all, every), cfg, train=False, batch_size=64),
@@ -93,13 +95,32 @@ CHAR_LSTM = Recipe(
     metric="loss",
     task="language-model",
     config=dict(
-        block_size=64, batch_size=32, steps_per_epoch=250, epochs=16, lr=3e-3,
-        optimizer="adam", schedule="warmup-cosine", warmup_steps=100, min_lr_ratio=0.1,
-        grad_clip=1.0, seed=0, embed_dim=64, hidden_size=512, num_layers=1, dropout=0.0,
+        block_size=64,
+        batch_size=32,
+        steps_per_epoch=250,
+        epochs=16,
+        lr=3e-3,
+        optimizer="adam",
+        schedule="warmup-cosine",
+        warmup_steps=100,
+        min_lr_ratio=0.1,
+        grad_clip=1.0,
+        seed=0,
+        embed_dim=64,
+        hidden_size=512,
+        num_layers=1,
+        dropout=0.0,
         eval_windows=200,
-    ),  # fmt: skip
-    fast=dict(epochs=1, steps_per_epoch=40, hidden_size=128, eval_windows=20, test_windows=40,
-              block_size=32),  # fmt: skip
+    ),
+    fast=dict(
+        epochs=1,
+        steps_per_epoch=200,
+        warmup_steps=20,
+        hidden_size=128,
+        eval_windows=20,
+        test_windows=100,
+        block_size=32,
+    ),
     make_data=char_data,
     make_model=lambda cfg: CharLSTM(
         cfg["vocab_size"], cfg["embed_dim"], cfg["hidden_size"], cfg["num_layers"], cfg["dropout"]
@@ -114,18 +135,43 @@ CHAR_GPT = Recipe(
     metric="loss",
     task="language-model",
     config=dict(
-        block_size=64, batch_size=32, steps_per_epoch=250, epochs=16, lr=2e-3,
-        optimizer="adamw", betas=[0.9, 0.99], weight_decay=0.1, schedule="warmup-cosine",
-        warmup_steps=100, min_lr_ratio=0.1, grad_clip=1.0, seed=0, n_layer=4, n_head=4,
-        n_embd=128, dropout=0.0, eval_windows=200,
-    ),  # fmt: skip
-    fast=dict(epochs=1, steps_per_epoch=20, n_layer=2, n_embd=64, eval_windows=20,
-              test_windows=40, block_size=32),  # fmt: skip
+        block_size=64,
+        batch_size=32,
+        steps_per_epoch=250,
+        epochs=16,
+        lr=2e-3,
+        optimizer="adamw",
+        betas=[0.9, 0.99],
+        weight_decay=0.1,
+        schedule="warmup-cosine",
+        warmup_steps=100,
+        min_lr_ratio=0.1,
+        grad_clip=1.0,
+        seed=0,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        dropout=0.0,
+        eval_windows=200,
+    ),
+    fast=dict(
+        epochs=1,
+        steps_per_epoch=20,
+        n_layer=2,
+        n_embd=64,
+        eval_windows=20,
+        test_windows=40,
+        block_size=32,
+    ),
     make_data=char_data,
     make_model=lambda cfg: MiniGPT(
-        cfg["vocab_size"], cfg["block_size"], cfg["n_layer"], cfg["n_head"], cfg["n_embd"],
+        cfg["vocab_size"],
+        cfg["block_size"],
+        cfg["n_layer"],
+        cfg["n_head"],
+        cfg["n_embd"],
         cfg["dropout"],
-    ),  # fmt: skip
+    ),
 )
 
 

@@ -3,33 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-
-DATA_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data")
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    # Small matrices: one BLAS thread is as fast, and immune to oversubscription when
-    # several test processes share the cores.
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env.setdefault("OMP_NUM_THREADS", "1")
-    env.setdefault("MPLBACKEND", "Agg")
-    env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        env=env,
-    )
+from cli_helpers import run_cli  # tests/cli is on sys.path (no __init__)
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +68,14 @@ def test_predict_prints_one_class_per_image(digits_run, tmp_path):
 def test_resume_continues_from_the_saved_epoch(digits_run, tmp_path):
     _, out = digits_run
     proc = run_cli(
-        "train", "--resume", str(out / "checkpoint.safetensors"), "--epochs", "2",
-        "--out", str(tmp_path),
-    )  # fmt: skip
+        "train",
+        "--resume",
+        str(out / "checkpoint.safetensors"),
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "resumed from" in proc.stdout
     assert "epoch 2/2" in proc.stdout and "epoch 1/" not in proc.stdout
@@ -115,8 +97,9 @@ def test_recipes_lists_every_recipe():
 
 
 def test_missing_dataset_says_where_to_put_it(tmp_path):
-    proc = run_cli("train", "mnist-mlp", "--fast", "--data-dir", str(tmp_path), "--out",
-                   str(tmp_path / "run"))  # fmt: skip
+    proc = run_cli(
+        "train", "mnist-mlp", "--fast", "--data-dir", str(tmp_path), "--out", str(tmp_path / "run")
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "Put train-images-idx3-ubyte.gz" in proc.stderr
