@@ -86,22 +86,16 @@ class Context:
     """A node of the graph: which Function made a tensor, from which parents, with what saved.
 
     ``parents`` holds the input Tensors that need a gradient (None for the others);
-    ``saved_tensors`` the arrays ``forward`` kept for ``backward``.
+    ``saved_tensors`` the arrays ``forward`` kept for ``backward``. Ops may store other
+    attributes on it (shapes, axes) in forward.
     """
 
-    __slots__ = (
-        "fn",
-        "parents",
-        "needs_input_grad",
-        "xp",
-        "device",
-        "saved_tensors",
-        "recording",
-        "freed",
-        "_versions",
-        "created_at",
-        "__dict__",
-    )
+    # Class-level defaults: creating a node sets only what differs (this is on every op's path).
+    parents: tuple = ()
+    saved_tensors: tuple = ()
+    freed = False
+    _versions = None
+    created_at = None
 
     def __init__(self, fn, needs_input_grad, device: Device, recording: bool):
         self.fn = fn
@@ -109,10 +103,6 @@ class Context:
         self.device = device
         self.xp = device.xp
         self.recording = recording
-        self.saved_tensors = ()
-        self.freed = False
-        self._versions = None
-        self.created_at = None
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays for backward (nothing is kept when the op is not recorded)."""
@@ -157,15 +147,19 @@ class Function:
         """
         arrays = []
         needs = []
+        parents = []
         dev = None
         any_needs = False
         for t in inputs:
             if isinstance(t, Tensor):
                 arrays.append(t.data)
-                rg = t._requires_grad
-                needs.append(rg)
-                if rg:
+                if t._requires_grad:
                     any_needs = True
+                    needs.append(True)
+                    parents.append(t)
+                else:
+                    needs.append(False)
+                    parents.append(None)
                 d = t._device
                 if dev is None:
                     dev = d
@@ -177,6 +171,7 @@ class Function:
             else:
                 arrays.append(t)
                 needs.append(False)
+                parents.append(None)
         record = any_needs and _grad_enabled.get()
         ctx = Context(cls, tuple(needs), dev or _cpu, record)
         try:
@@ -189,7 +184,7 @@ class Function:
             out, *extra = out
         result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
         if record and cls.differentiable:
-            ctx.parents = tuple([t if n else None for t, n in zip(inputs, needs)])
+            ctx.parents = parents
             saved = ctx.saved_tensors
             if saved:
                 # Remember the version of every input (or the output) whose array was saved,
