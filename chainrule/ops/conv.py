@@ -10,6 +10,16 @@ read from. It is grad_input of a convolution, the forward of a transposed convol
 fold, and routes gradients through pooling windows. It is vectorised too (no loop over output
 positions, batch elements or kernel offsets); see its docstring.
 
+Two measured fast paths loop over the kernel's kh*kw offsets (never over positions or batch
+elements), each offset being one whole-array operation:
+
+- Conv2d with stride 1 and dL/dx needed uses im2col along the flattened plane
+  (``_plane_windows``): every matrix row is one contiguous run of the input, and col2im is
+  kh*kw shifted adds of those runs (``_conv_plane_rows_backward``), ~3x faster than
+  ``_col2im``, at the price of a few wrap-around columns computed and dropped.
+- MaxPool2d with small kernels takes the max and the first argmax offset by offset
+  (``_window_max_by_offsets``) instead of an argmax over a copied (..., kh*kw) axis.
+
 The Functions work on 4-D (N, C, H, W) arrays; ``nn.functional`` adds H = 1 for the 1-D forms
 and a batch dim for unbatched inputs. ``padding`` is ((top, bottom), (left, right)).
 """
@@ -124,6 +134,52 @@ def _from_groups(a, n, hw):
     return a.reshape(g, c, n, *hw).transpose(2, 0, 1, 3, 4).reshape(n, g * c, *hw)
 
 
+def _use_plane_rows(xp, xpad, weight, stride, out_hw, need_x, need_w) -> bool:
+    """Whether Conv2d takes the plane-rows layout of ``_plane_windows``: when dL/dx is needed
+    (the layout pays off in col2im; without it, the usual im2col wins: measured on LeNet-5),
+    stride 1, and at most half as many wrap-around columns as real ones (they cost GEMM
+    work). Non-finite inputs take the usual layout: the wrap-around columns meet zero
+    gradients, and 0 * inf is NaN."""
+    (oh, ow), wp = out_hw, xpad.shape[-1]
+    if not need_x or stride != (1, 1) or 2 * ((oh - 1) * wp + ow) > 3 * oh * ow:
+        return False
+    if need_w and not bool(xp.isfinite(xpad).all()):
+        return False
+    return bool(xp.isfinite(weight).all())
+
+
+def _plane_windows(xp, xpad, kernel, dilation, out_hw, groups):
+    """im2col for stride 1 along the flattened plane: (N, G*Cg, Hp, Wp) (C-contiguous) ->
+    (G, Cg*kh*kw, N*L) with ``cols[g, (c, i, j), n*L + t] = xpad_flat[n, g*Cg + c, t + d_h i Wp
+    + d_w j]``, L = (oh - 1) Wp + ow.
+
+    Column t = y Wp + x is output (y, x) when x < ow; the other (kw - 1) d_w columns of each
+    row wrap around into the next input row and are computed, then dropped. In exchange every
+    (c, i, j, n) row of the matrix is one contiguous run of the input, so the copy is a few
+    long memcpy-like runs (3x faster than the usual im2col's runs of ow), and col2im becomes
+    kh*kw shifted adds of long runs (``_conv_plane_rows_backward``)."""
+    (kh, kw), (dh, dw), (oh, ow) = kernel, dilation, out_hw
+    n, c, _, wp = xpad.shape
+    span = (oh - 1) * wp + ow  # the last read, t = L - 1 at (i, j) = (kh-1, kw-1), is the last
+    sn, sc, sh, sw = xpad.strides  # element of the plane: nothing past it is touched
+    cg = c // groups
+    view = xp.lib.stride_tricks.as_strided(
+        xpad,
+        shape=(groups, cg, kh, kw, n, span),
+        strides=(cg * sc, sc, dh * sh, dw * sw, sn, sw),
+    )
+    return view.reshape(groups, cg * kh * kw, n * span)
+
+
+def _from_plane_rows(xp, a, n, out_hw, wp):
+    """The real outputs of a (G, O/G, N*L) plane-rows array as a (N, G, O/G, oh, ow) view."""
+    (oh, ow), span = out_hw, (out_hw[0] - 1) * wp + out_hw[1]
+    sg, so, st = a.strides
+    return xp.lib.stride_tricks.as_strided(
+        a, shape=(n, *a.shape[:2], oh, ow), strides=(span * st, sg, so, wp * st, st)
+    )
+
+
 # ---------------------------------------------------------------- convolutions
 
 
@@ -143,6 +199,22 @@ class Conv2d(Function):
         hp, wp = xpad.shape[-2:]
         oh = conv_out_size(hp, kh, stride[0], dilation[0], 0)
         ow = conv_out_size(wp, kw, stride[1], dilation[1], 0)
+        ctx.geometry = (x.shape, (hp, wp), (kh, kw), stride, padding, dilation, groups)
+        ctx.plane_rows = _use_plane_rows(xp, xpad, weight, stride, (oh, ow), need_x, need_w)
+        if ctx.plane_rows:
+            xpad = xp.ascontiguousarray(xpad)
+            cols = _plane_windows(xp, xpad, (kh, kw), dilation, (oh, ow), groups)
+            res = _bmm(xp, weight.reshape(groups, o // groups, -1), cols)  # (G, O/G, N*L)
+            # Drop the wrap-around columns and move N in front: one pass, bias added on the way.
+            rows = _from_plane_rows(xp, res, n, (oh, ow), wp)
+            out = xp.empty(rows.shape, dtype=res.dtype)  # (N, G, O/G, oh, ow)
+            if bias is not None:
+                xp.add(rows, bias.reshape(groups, -1, 1, 1), out=out)
+            else:
+                out[...] = rows
+            out = out.reshape(n, o, oh, ow)
+            ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
+            return out
         win = _windows(xp, xpad, (kh, kw), stride, dilation, (oh, ow))
         # (N, G*Cg, kh, kw, oh, ow) -> (G, Cg*kh*kw, N*oh*ow): the one copy of im2col.
         k = cg * kh * kw
@@ -151,12 +223,13 @@ class Conv2d(Function):
         out = _from_groups(_bmm(xp, w, cols), n, (oh, ow))  # one GEMM per group, batched
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
-        ctx.geometry = (x.shape, (hp, wp), (kh, kw), stride, padding, dilation, groups)
         ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.plane_rows:
+            return _conv_plane_rows_backward(ctx, grad)
         xp = ctx.xp
         cols, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
@@ -176,6 +249,45 @@ class Conv2d(Function):
         if need_b:
             gb = grad.sum(axis=(0, 2, 3))
         return gx, gw, gb
+
+
+def _conv_plane_rows_backward(ctx, grad):
+    """Conv2d's backward in the plane-rows layout (see ``_plane_windows``)."""
+    xp = ctx.xp
+    cols, weight = ctx.saved_tensors
+    need_x, need_w, need_b = ctx.needs_input_grad
+    x_shape, (hp, wp), (kh, kw), _, padding, (dh, dw), groups = ctx.geometry
+    n, c = x_shape[:2]
+    o, (oh, ow) = grad.shape[1], grad.shape[2:]
+    span = (oh - 1) * wp + ow
+    # The gradient in the columns' layout (G, O/G, N*L), zero at the wrap-around columns, so
+    # that they add nothing to dL/dW and nothing to dL/dx.
+    g = xp.zeros((groups, o // groups, n * span), dtype=grad.dtype)
+    _from_plane_rows(xp, g, n, (oh, ow), wp)[...] = grad.reshape(n, groups, -1, oh, ow)
+    gx = gw = gb = None
+    if need_w:
+        # NOTE: computed as (cols @ g^T)^T: OpenBLAS runs this long-contraction product ~10%
+        # faster with the wide matrix on the left.
+        gw = _bmm(xp, cols, g.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(o, -1, kh, kw)
+    if need_x:
+        w = weight.reshape(groups, o // groups, -1)
+        gcols = _bmm(xp, w.transpose(0, 2, 1), g)  # (G, Cg*kh*kw, N*L)
+        gcols = gcols.reshape(groups, c // groups, kh, kw, n, span)
+        # col2im: the column of kernel offset (i, j) was read d_h i rows and d_w j columns
+        # further on, i.e. at one flat shift of the plane, so each offset is one shifted add.
+        # NOTE: a loop over the kh*kw offsets (25 adds for 5x5) with long contiguous inner
+        # runs: measured 3x faster than the loop-free ``_col2im``, which first expands the
+        # columns into a kh*kw times larger zero-padded array.
+        img = xp.zeros((n, c, hp, wp), dtype=gcols.dtype)
+        planes = img.reshape(n, groups, c // groups, hp * wp).transpose(1, 2, 0, 3)
+        for i in range(kh):
+            for j in range(kw):
+                shift = i * dh * wp + j * dw
+                planes[..., shift : shift + span] += gcols[:, :, i, j]
+        gx = _crop(img, padding)
+    if need_b:
+        gb = g.sum(axis=-1).reshape(-1)
+    return gx, gw, gb
 
 
 class ConvTranspose2d(Function):
@@ -296,13 +408,17 @@ def _pool_padding(xp, x, kernel, stride, padding, dilation, out_hw, value):
     return _pad(xp, x, widths, value), tuple(widths)
 
 
-def _scatter_to_planes(xp, grad, index, shape):
+def _scatter_to_planes(xp, grad, index, shape, distinct=False):
     """An (N, C, H, W) array of zeros with grad[n, c, p] added at plane position index[n, c, p]
-    (flat within H*W): the backward of picking one element per window."""
+    (flat within H*W): the backward of picking one element per window. ``distinct``: no two
+    windows of a plane picked the same element, so a plain assignment does."""
     n, c, h, w = shape
     g = xp.zeros(n * c * h * w, dtype=grad.dtype)
     planes = (xp.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
-    scatter_add(xp, g, (index + planes).ravel(), grad.ravel())  # overlapping windows add up
+    if distinct:
+        g[(index + planes).ravel()] = grad.ravel()
+    else:
+        scatter_add(xp, g, (index + planes).ravel(), grad.ravel())  # overlapping windows add up
     return g.reshape(shape)
 
 
@@ -323,25 +439,71 @@ class MaxPool2d(Function):
         )
         # NOTE: padding with -inf never wins a max, so padded windows pick real elements.
         xpad, _ = _pool_padding(xp, x, kernel, stride, padding, dilation, out_hw, -math.inf)
-        win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, oh, ow)
-        flat = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, *out_hw, kernel[0] * kernel[1])
-        arg = flat.argmax(axis=-1)  # the first maximum (NaN counts as the maximum, as in torch)
-        out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-        # The argmax as a flat index of the unpadded H*W plane (what return_indices gives).
-        ky, kx = xp.divmod(arg, kernel[1])
-        oy = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0]
-        ox = xp.arange(out_hw[1]) * stride[1]
-        iy = oy + ky * dilation[0] - padding[0]
-        ix = ox + kx * dilation[1] - padding[1]
-        index = iy * w + ix
+        kh, kw = kernel
+        windows = n * c * out_hw[0] * out_hw[1]
+        if kh * kw <= 16 or (kh * kw <= 64 and windows >= 512 * kh * kw):
+            out, arg = _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_hw)
+        else:
+            win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, oh, ow)
+            flat = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, *out_hw, kh * kw)
+            arg = flat.argmax(axis=-1)  # the first maximum (NaN counts as the maximum, as torch)
+            out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        # The argmax as a flat index of the unpadded H*W plane (what return_indices gives):
+        # window origin (s p - pad) plus the offset of kernel element arg = i kw + j.
+        k = xp.arange(kh * kw)
+        offsets = (k // kw) * (dilation[0] * w) + (k % kw) * dilation[1]
+        oy = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0] - padding[0]
+        ox = xp.arange(out_hw[1]) * stride[1] - padding[1]
+        index = offsets.take(arg)
+        index += oy * w + ox
         ctx.save_for_backward(index)
         ctx.shape = x.shape
+        # Windows that share no element (and no left/top padding to pick from) have distinct
+        # argmaxes: backward can assign instead of scatter-adding.
+        ctx.disjoint = padding == (0, 0) and all(
+            s >= d * (kk - 1) + 1 for kk, s, d in zip(kernel, stride, dilation)
+        )
         return out, index
 
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        return _scatter_to_planes(ctx.xp, grad, index, ctx.shape)
+        return _scatter_to_planes(ctx.xp, grad, index, ctx.shape, ctx.disjoint)
+
+
+def _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_hw):
+    """The max of every pooling window and the kernel offset i kw + j of its first maximum
+    (NaN counts as the maximum, as in ``argmax``), both (N, C, oh, ow).
+
+    Kernel offset (i, j) of all windows is one strided view of x (N, C, oh, ow): the max is
+    kh*kw - 1 elementwise maxima, and the first argmax counts, per window, the offsets before
+    the first one equal to the max (a running "not found yet" mask, summed).
+    NOTE: a loop over the kernel offsets, not over windows. The loop-free form (copy the
+    windows to (N, C, oh, ow, kh*kw), argmax over the last axis) spends its time in argmax's
+    per-window inner loop of kh*kw elements: this is ~10x faster for LeNet's 2x2 pools and
+    2-7x for 3x3 to 7x7 kernels. With few windows per offset (under ~512) the overhead of
+    the 3 kh*kw calls dominates: MaxPool2d takes the argmax form for such large kernels.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    views = [
+        xpad[
+            :, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw
+        ]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    out = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(out, v, out=out)  # NaN propagates
+    has_nan = bool(xp.isnan(out).any())
+    arg = xp.zeros(out.shape, dtype=xp.int8)
+    missed = xp.ones(out.shape, dtype=bool)  # no maximum among the offsets so far
+    for v in views[:-1]:
+        missed &= v != out
+        if has_nan:
+            missed &= v == v  # a NaN is the maximum of its window (out is NaN there)
+        arg += missed.view(xp.int8)
+    return out, arg
 
 
 class AdaptiveMaxPool2d(Function):

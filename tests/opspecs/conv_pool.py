@@ -183,6 +183,8 @@ SPECS = [
         dilation=(1, 2),
     ),
     unary_spec("max_pool2d", "max_pool2d", [(1, 2, 4, 4), (2, 5, 4)], kernel_size=2),
+    # A large kernel over few windows takes the argmax path instead of the per-offset loop.
+    unary_spec("max_pool2d_large_kernel", "max_pool2d", [(1, 1, 6, 6)], kernel_size=5, stride=1),
     unary_spec(
         "max_pool2d_overlapping",
         "max_pool2d",
