@@ -11,12 +11,19 @@ attention weights P, and backward is four batched matrix products and the softma
 ``bias`` is the additive mask (0 where a key takes part, -inf where it does not, or any float
 values; differentiable), ``keep`` the dropout mask already scaled by 1/(1 - p) (a constant).
 Batch dimensions broadcast as in matmul; the engine sums gradients back to each input's shape.
+
+Memory: P is as large as the scores, (..., L, S) per head, and would be held from forward to
+backward. Forward keeps only the softmax's row statistics (the row max it subtracted and the
+row sum it divided by, (..., L, 1)); backward recomputes S and then P with the very same
+operations and statistics, so it gets the same P, for one more q k^T product. q, k, v and the
+bias are the op's inputs, which the graph holds anyway.
 """
 
 from __future__ import annotations
 
+import math
+
 from chainrule.autograd.function import Function
-from chainrule.ops.common import exp_no_underflow as _exp
 from chainrule.tensor import Tensor
 
 
@@ -31,9 +38,38 @@ def _broadcasts_into(small: tuple, big: tuple) -> bool:
     return all(s == 1 or s == b for s, b in zip(reversed(small), reversed(big)))
 
 
+_log_tiny: dict = {}
+
+
+def _exp_(xp, t):
+    """t = e^t in place, results below the smallest normal number of t's dtype flushed to 0,
+    as ``chainrule.ops.common.exp_no_underflow`` does (same numbers, no second array)."""
+    # NOTE: see exp_no_underflow. Exponents below log(tiny) become -inf, whose e^ is exactly 0
+    # without the underflow flag; masked scores already are -inf. CuPy has no such flags.
+    if xp.__name__ == "numpy":
+        low = _log_tiny.get(t.dtype)
+        if low is None:
+            low = _log_tiny[t.dtype] = math.log(float(xp.finfo(t.dtype).tiny))
+        xp.copyto(t, -math.inf, where=t < low)
+    xp.exp(t, out=t)
+    return t
+
+
+def _scores(xp, q, k, bias, scale):
+    """S = scale q k^T + bias, a new array."""
+    s = xp.matmul(q * scale, _swap(xp, k))  # (..., L, S)
+    if bias is not None:
+        if _broadcasts_into(bias.shape, s.shape):
+            s += bias
+        else:
+            s = s + bias
+    return s
+
+
 def _safe_softmax(xp, s):
-    """softmax over the last axis, in place on ``s``; a row whose every score is -inf (no key
-    may be attended to) gives weights 0 instead of 0/0 = nan, as torch's SDPA does."""
+    """softmax over the last axis of ``s`` (which it overwrites), and the row statistics that
+    :func:`_softmax_again` needs to repeat it; a row whose every score is -inf (no key may be
+    attended to) gives weights 0 instead of 0/0 = nan, as torch's SDPA does."""
     # NOTE: shift by the row max so that no exponent is positive (no overflow, sum >= 1). A
     # fully masked row has max -inf; shifting by 0 instead makes every e^(-inf) = 0 and the
     # sum 0, which is then divided by 1 rather than by 0.
@@ -42,9 +78,17 @@ def _safe_softmax(xp, s):
     if not bool(finite.all()):
         m = xp.where(finite, m, 0)
     s -= m
-    p = _exp(xp, s)
+    p = _exp_(xp, s)
     total = p.sum(axis=-1, keepdims=True)
     total[total == 0] = 1
+    p /= total
+    return p, m, total
+
+
+def _softmax_again(xp, s, m, total):
+    """The softmax of ``s`` (overwritten) from forward's statistics: the same numbers."""
+    s -= m
+    p = _exp_(xp, s)
     p /= total
     return p
 
@@ -62,28 +106,24 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, bias, keep, scale):
         xp = ctx.xp
-        s = xp.matmul(q * scale, _swap(xp, k))  # (..., L, S)
-        if bias is not None:
-            if _broadcasts_into(bias.shape, s.shape):
-                s += bias
-            else:
-                s = s + bias
-        p = _safe_softmax(xp, s)
+        p, m, total = _safe_softmax(xp, _scores(xp, q, k, bias, scale))
         pk = p if keep is None else p * keep
         ctx.scale = scale
-        ctx.save_for_backward(q, k, v, p, keep)
+        ctx.save_for_backward(q, k, v, bias, keep, m, total)  # not P: see the module notes
         return xp.matmul(pk, v)
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        q, k, v, p, keep = ctx.saved_tensors
+        q, k, v, bias, keep, m, total = ctx.saved_tensors
         need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
         scale = ctx.scale
+        p = _softmax_again(xp, _scores(xp, q, k, bias, scale), m, total)
         gq = gk = gv = gbias = None
         if need_v:
             pk = p if keep is None else p * keep
             gv = xp.matmul(_swap(xp, pk), grad)
+            del pk
         if need_q or need_k or need_bias:
             dp = xp.matmul(grad, _swap(xp, v))
             if keep is not None:
@@ -92,6 +132,7 @@ class ScaledDotProductAttention(Function):
             ds = dp
             ds -= (dp * p).sum(axis=-1, keepdims=True)
             ds *= p
+            del p
             if need_q:
                 gq = xp.matmul(ds, k)
                 gq *= scale

@@ -410,6 +410,20 @@ def _cody_erf(xp, x):
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_BLOCK = 1 << 16  # elements per block of an elementwise chain (256 KiB of float32)
+
+
+def _blocks(xp, *arrays):
+    """Matching flat blocks of same-shaped arrays (views), for a chain of elementwise operations
+    that would otherwise make a full-size temporary per step and stream each one through
+    memory; the arrays whole, as one block, off the CPU or when one is not C-contiguous."""
+    first = arrays[0]
+    if xp.__name__ != "numpy" or not all(
+        a.shape == first.shape and a.flags.c_contiguous for a in arrays
+    ):
+        return [arrays]
+    flat = [a.reshape(-1) for a in arrays]
+    return [tuple(a[i : i + _BLOCK] for a in flat) for i in range(0, first.size, _BLOCK)]
 
 
 class Gelu(Function):
@@ -427,9 +441,20 @@ class Gelu(Function):
             th = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             ctx.save_for_backward(x, th)
             return 0.5 * x * (1 + th)
-        cdf = 0.5 * (1 + erf(xp, x * math.sqrt(0.5)))
-        ctx.save_for_backward(x, cdf)
-        return x * cdf
+        # cdf = (1 + erf(x / sqrt 2)) / 2 and y = x cdf, a block at a time (see _blocks): erf's
+        # temporaries stay cache-sized and only y is a new full-size array.
+        y = xp.empty(x.shape, x.dtype)
+        for xi, yi in _blocks(xp, x, y):
+            cdf = erf(xp, xi * math.sqrt(0.5))
+            cdf += 1
+            cdf *= 0.5
+            xp.multiply(xi, cdf, out=yi)
+        # NOTE: save the output, not cdf: the graph keeps both x (this node's input) and y
+        # (the next node's input) alive anyway, so this costs no memory, while cdf would be
+        # a third full-size array, and recomputing it costs an erf (the dearest ufunc here).
+        # Backward recovers cdf = y / x to within an ulp of the saved cdf (cdf(0) = 1/2).
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
@@ -438,8 +463,21 @@ class Gelu(Function):
         if ctx.approximate == "tanh":
             du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + saved) + 0.5 * x * (1 - saved * saved) * du)
-        pdf = _INV_SQRT_2PI * _exp(xp, -0.5 * x * x)
-        return grad * (saved + x * pdf)
+        # dy/dx = cdf + x pdf with pdf = e^(-x^2/2) / sqrt(2 pi) and cdf = y / x, a block at a
+        # time into the result: only the result is a new full-size array.
+        out = xp.empty(x.shape, xp.result_type(grad, x))
+        for xi, yi, gi, oi in _blocks(xp, x, saved, grad, out):
+            d = xp.multiply(xi, xi)
+            d *= -0.5
+            d = _exp(xp, d)
+            d *= _INV_SQRT_2PI
+            d *= xi
+            zero = xi == 0
+            cdf = yi / (xi + zero)  # y / x (0 / 1 where x = 0, no 0 / 0)
+            cdf[zero] = 0.5
+            d += cdf
+            xp.multiply(gi, d, out=oi)
+        return out
 
 
 class Elu(Function):

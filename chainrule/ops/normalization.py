@@ -8,6 +8,12 @@ closed-form backward needs only xhat and rstd:
     gx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)),   gh = g * w   (means over the axes)
 
 (the two subtracted means are the gradient flowing through the mean and the variance).
+
+Memory: forward saves the input x, which the graph keeps alive anyway (it is the node's
+parent), and the small per-slice statistics, not xhat: backward recomputes
+xhat = (x - mean) * rstd with the same operations, so it gets the very same numbers without
+a full-size array per layer held from forward to backward. Both directions update their own
+temporaries in place rather than allocating one array per arithmetic step.
 """
 
 from __future__ import annotations
@@ -16,25 +22,62 @@ from chainrule.autograd.function import Function
 
 
 def _standardize(xp, x, axes, eps):
-    """(xhat, mean, biased var, rstd) of x over ``axes`` (statistics keep their dims)."""
+    """(xhat, mean, biased var, rstd, spare) of x over ``axes`` (statistics keep their dims);
+    ``spare`` is a scratch array of xhat's shape and dtype that the caller may overwrite."""
     mean = x.mean(axis=axes, keepdims=True)
-    xc = x - mean
-    var = (xc * xc).mean(axis=axes, keepdims=True)
+    xhat = x - mean
+    spare = xp.multiply(xhat, xhat)
+    var = spare.mean(axis=axes, keepdims=True)
     # NOTE: eps keeps rstd finite for a constant slice (var = 0), where xhat is then 0.
     rstd = 1.0 / xp.sqrt(var + eps)
-    return xc * rstd, mean, var, rstd
+    xhat *= rstd
+    return xhat, mean, var, rstd, spare
 
 
-def _standardize_backward(gh, xhat, rstd, axes):
-    """The gradient of xhat = (x - mean(x)) * rstd(x) with respect to x, given d loss/d xhat."""
-    mean_gh = gh.mean(axis=axes, keepdims=True)
-    mean_ghx = (gh * xhat).mean(axis=axes, keepdims=True)
-    return rstd * (gh - mean_gh - xhat * mean_ghx)
+def _recompute_xhat(x, mean, rstd):
+    """xhat exactly as forward computed it: (x - mean) * rstd."""
+    xhat = x - mean
+    xhat *= rstd
+    return xhat
 
 
-def _affine(xhat, w, b):
+def _affine(xp, xhat, w, b, dtype, spare):
+    """y = xhat * w + b (w, b may be None) as ``dtype``; written into ``spare`` (a scratch
+    array of xhat's shape) when every operand already has that dtype."""
+    if w is None and b is None:
+        return xhat.astype(dtype, copy=False)
+    if spare.dtype == dtype and all(a is None or a.dtype == dtype for a in (xhat, w, b)):
+        if w is None:
+            return xp.add(xhat, b, out=spare)
+        y = xp.multiply(xhat, w, out=spare)
+        if b is not None:
+            y += b
+        return y
     y = xhat if w is None else xhat * w
-    return y if b is None else y + b
+    return (y if b is None else y + b).astype(dtype, copy=False)
+
+
+def _standardize_backward(xp, grad, w, xhat, rstd, axes, lead, need_w):
+    """(gx, gw) of y = xhat(x) * w: gx = rstd (gh - mean(gh) - xhat mean(gh xhat)), gh = g w,
+    and gw = sum of g xhat over ``lead`` (None unless ``need_w``). Overwrites ``xhat``."""
+    gw = scratch = None
+    if need_w or w is None:
+        scratch = xp.multiply(grad, xhat)
+        if need_w:
+            gw = scratch.sum(axis=lead)
+    if w is None:
+        gh = grad  # not ours: never written to
+    else:
+        gh = grad * w
+        scratch = gh * xhat if scratch is None else xp.multiply(gh, xhat, out=scratch)
+    mean_gh = gh.mean(axis=axes, keepdims=True)
+    mean_ghx = scratch.mean(axis=axes, keepdims=True)
+    # gx = rstd * ((gh - mean_gh) - xhat * mean_ghx), in that order, into our own arrays
+    gx = xp.subtract(gh, mean_gh, out=scratch)
+    xhat *= mean_ghx
+    gx -= xhat
+    gx *= rstd
+    return gx, gw
 
 
 class LayerNorm(Function):
@@ -45,22 +88,26 @@ class LayerNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, ndim, eps):
+        xp = ctx.xp
         axes = tuple(range(x.ndim - ndim, x.ndim))
-        xhat, _, _, rstd = _standardize(ctx.xp, x, axes, eps)
+        xhat, mean, _, rstd, spare = _standardize(xp, x, axes, eps)
         ctx.axes = axes
-        ctx.save_for_backward(xhat, rstd, weight)
-        return _affine(xhat, weight, bias).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, mean, rstd, weight)
+        return _affine(xp, xhat, weight, bias, x.dtype, spare)
 
     @staticmethod
     def backward(ctx, grad):
-        xhat, rstd, w = ctx.saved_tensors
+        xp = ctx.xp
+        x, mean, rstd, w = ctx.saved_tensors
         lead = tuple(range(grad.ndim - len(ctx.axes)))
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = gw = gb = None
-        if need_x:
-            gx = _standardize_backward(grad if w is None else grad * w, xhat, rstd, ctx.axes)
-        if need_w:
-            gw = (grad * xhat).sum(axis=lead)
+        if need_x or need_w:
+            xhat = _recompute_xhat(x, mean, rstd)
+            if need_x:
+                gx, gw = _standardize_backward(xp, grad, w, xhat, rstd, ctx.axes, lead, need_w)
+            else:
+                gw = (grad * xhat).sum(axis=lead)
         if need_b:
             gb = grad.sum(axis=lead)
         return gx, gw, gb
@@ -75,25 +122,29 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
+        xp = ctx.xp
         axes = (0,) + tuple(range(2, x.ndim))
-        xhat, mean, var, rstd = _standardize(ctx.xp, x, axes, eps)
+        xhat, mean, var, rstd, spare = _standardize(xp, x, axes, eps)
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
         w = None if weight is None else weight.reshape(shape)
         b = None if bias is None else bias.reshape(shape)
         ctx.axes = axes
-        ctx.save_for_backward(xhat, rstd, w)
-        y = _affine(xhat, w, b).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, mean, rstd, w)
+        y = _affine(xp, xhat, w, b, x.dtype, spare)
         return y, mean.reshape(-1), var.reshape(-1)
 
     @staticmethod
     def backward(ctx, grad):
-        xhat, rstd, w = ctx.saved_tensors
+        xp = ctx.xp
+        x, mean, rstd, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         gx = gw = gb = None
-        if need_x:
-            gx = _standardize_backward(grad if w is None else grad * w, xhat, rstd, ctx.axes)
-        if need_w:
-            gw = (grad * xhat).sum(axis=ctx.axes)
+        if need_x or need_w:
+            xhat = _recompute_xhat(x, mean, rstd)
+            if need_x:
+                gx, gw = _standardize_backward(xp, grad, w, xhat, rstd, ctx.axes, ctx.axes, need_w)
+            else:
+                gw = (grad * xhat).sum(axis=ctx.axes)
         if need_b:
             gb = grad.sum(axis=ctx.axes)
         return gx, gw, gb
@@ -109,20 +160,34 @@ class RMSNorm(Function):
     def forward(ctx, x, weight, ndim, eps):
         xp = ctx.xp
         axes = tuple(range(x.ndim - ndim, x.ndim))
-        rstd = 1.0 / xp.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+        spare = xp.multiply(x, x)
+        rstd = 1.0 / xp.sqrt(spare.mean(axis=axes, keepdims=True) + eps)
         xhat = x * rstd
         ctx.axes = axes
-        ctx.save_for_backward(xhat, rstd, weight)
-        return _affine(xhat, weight, None).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, rstd, weight)  # xhat = x * rstd is recomputed in backward
+        return _affine(xp, xhat, weight, None, x.dtype, spare)
 
     @staticmethod
     def backward(ctx, grad):
-        xhat, rstd, w = ctx.saved_tensors
+        xp = ctx.xp
+        x, rstd, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
+        lead = tuple(range(grad.ndim - len(ctx.axes)))
         gx = gw = None
+        xhat = x * rstd
+        scratch = None
+        if need_w or w is None:
+            scratch = xp.multiply(grad, xhat)
+            if need_w:
+                gw = scratch.sum(axis=lead)
         if need_x:
-            gh = grad if w is None else grad * w
-            gx = rstd * (gh - xhat * (gh * xhat).mean(axis=ctx.axes, keepdims=True))
-        if need_w:
-            gw = (grad * xhat).sum(axis=tuple(range(grad.ndim - len(ctx.axes))))
+            # gx = rstd * (gh - xhat * mean(gh xhat)), in that order
+            if w is None:
+                gh = grad  # not ours: never written to
+            else:
+                gh = grad * w
+                scratch = gh * xhat if scratch is None else xp.multiply(gh, xhat, out=scratch)
+            xhat *= scratch.mean(axis=ctx.axes, keepdims=True)
+            gx = xp.subtract(gh, xhat, out=scratch)
+            gx *= rstd
         return gx, gw
