@@ -191,8 +191,16 @@ def train(
         state.update(recipe=recipe.name, config=cfg, **(extra or {}))
         chainrule.save(state, ckpt_path)
 
-    # A checkpoint after every epoch: an interrupted run resumes with --resume.
-    trainer.callbacks.append(LambdaCallback(on_epoch_end=lambda tr, logs: save_checkpoint()))
+    # A checkpoint after an epoch when the last one is more than 30 s old: an interrupted
+    # run resumes with --resume, and short epochs do not pay for a save each.
+    last_save = [time.perf_counter()]
+
+    def checkpoint_now(tr, logs) -> None:
+        if time.perf_counter() - last_save[0] > 30:
+            save_checkpoint()
+            last_save[0] = time.perf_counter()
+
+    trainer.callbacks.append(LambdaCallback(on_epoch_end=checkpoint_now))
     remaining = max(0, int(cfg["epochs"]) - trainer.epoch)
     t0 = time.perf_counter()
     history = trainer.fit(data.train, data.val, epochs=remaining)
