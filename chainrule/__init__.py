@@ -8,20 +8,61 @@ applies the chain rule through the recorded graph. The API follows PyTorch's.
 from chainrule.autograd.function import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from chainrule import dtypes
 from chainrule.dtypes import (
-    bool_ as bool, double, float, float16, float32, float64, get_default_dtype, half, int8,
-    int16, int32, int64, long, set_default_dtype, short, uint8, DType as dtype,
+    bool_ as bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+    DType as dtype,
 )
 from chainrule.backend import Device, device, is_cuda_available
 from chainrule.tensor import Size, Tensor, tensor
 from chainrule.ops import *  # noqa: F403 - the op namespace is the public math API
 from chainrule.ops import abs, all, any, max, min, pow, round, sum  # shadow builtins on purpose
 from chainrule.creation import (
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    logspace, multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,
-    randn_like, randperm, zeros, zeros_like,
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
 )
 from chainrule.random import (
-    Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
 )
 from chainrule import autograd
 from chainrule.autograd import grad as _grad  # noqa: F401

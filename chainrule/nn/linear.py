@@ -38,8 +38,9 @@ class Linear(Module):
         chainrule.Size([2, 4])
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
-                 dtype=None):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -60,14 +61,15 @@ class Linear(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise RuntimeError(
-                f"{self!r}: expected input of shape (*, {self.in_features}), "
-                f"got {tuple(x.shape)}"
+                f"{self!r}: expected input of shape (*, {self.in_features}), got {tuple(x.shape)}"
             )
         return ops.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class Bilinear(Module):
@@ -80,13 +82,21 @@ class Bilinear(Module):
     Init: A and b ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)), as PyTorch.
     """
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int,
-                 bias: bool = True, device=None, dtype=None):
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty(out_features, in1_features, in2_features, device=device,
-                                      dtype=dtype))
+        self.weight = Parameter(
+            empty(out_features, in1_features, in2_features, device=device, dtype=dtype)
+        )
         if bias:
             self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
         else:
@@ -109,8 +119,10 @@ class Bilinear(Module):
         return out + self.bias if self.bias is not None else out
 
     def extra_repr(self) -> str:
-        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
-                f"out_features={self.out_features}, bias={self.bias is not None}")
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Flatten(Module):

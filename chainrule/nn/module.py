@@ -51,8 +51,10 @@ class _IncompatibleKeys(NamedTuple):
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return (f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
-                f"unexpected_keys={self.unexpected_keys})")
+        return (
+            f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
 
 
 class Module:
@@ -156,8 +158,7 @@ class Module:
 
     def __dir__(self):
         return sorted(
-            set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-            | set(self._modules)
+            set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
         )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -250,8 +251,9 @@ class Module:
                     seen.add(id(value))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ):
         """(dotted name, Parameter) pairs; a parameter shared by two layers appears once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -388,7 +390,8 @@ class Module:
         if strict:
             if unexpected:
                 errors.append(
-                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
                     + "."
                 )
             if missing:

@@ -56,8 +56,13 @@ def summary(model, input_size, batch_size: int = 1, dtype=None, device=None, fil
     line = "-" * (w1 + w2 + 12)
     out = [line, f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>12}", "=" * len(line)]
     out += [f"{a:<{w1}}{b:<{w2}}{c:>12,}" for a, b, c in rows]
-    out += ["=" * len(line), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-            f"Non-trainable params: {total - trainable:,}", line]
+    out += [
+        "=" * len(line),
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+        line,
+    ]
     text = "\n".join(out)
     if file is not False:
         print(text, file=file)

@@ -14,8 +14,9 @@ def _grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(
+    parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> Tensor:
     """Scale all gradients together so that their joint norm is at most ``max_norm``.
 
     total = ||(g_1, ..., g_n)||_p ; each g <- g * min(1, max_norm / (total + 1e-6)).
@@ -67,9 +68,11 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     with no_grad():
         for p in parameters:
             n = p.numel()
-            p.data[...] = vec.data[offset:offset + n].reshape(p.shape)
+            p.data[...] = vec.data[offset : offset + n].reshape(p.shape)
             p._version[0] += 1
             offset += n
     if offset != vec.numel():
         raise ValueError(f"vec has {vec.numel()} elements but the parameters have {offset}")
+
+
 from chainrule.nn import rnn_utils as rnn  # noqa: E402, F401

@@ -114,5 +114,3 @@ def run(fast: bool = False, out_dir=None, path=None) -> Evidence:
             figures=figures,
         )
     )
-
-
