@@ -43,6 +43,16 @@ def _lerp_(xp, avg, target, weight: float, scratch) -> None:
     avg += scratch
 
 
+def _update_moments(xp, exp_avg, exp_avg_sq, g, beta1: float, beta2: float, scratch) -> None:
+    """The Adam family's moment estimates, in place: m = b1 m + (1 - b1) g (as torch's
+    ``lerp_``) and v = b2 v + (1 - b2) g^2 (``scratch`` is overwritten)."""
+    _lerp_(xp, exp_avg, g, 1.0 - beta1, scratch)
+    exp_avg_sq *= beta2
+    xp.multiply(g, g, out=scratch)
+    scratch *= 1.0 - beta2
+    exp_avg_sq += scratch
+
+
 def sgd(
     param,
     grad,
@@ -186,11 +196,7 @@ def adam(
         weight_decay = 0.0
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
     scratch = xp.empty_like(param)
-    _lerp_(xp, exp_avg, g, 1.0 - beta1, scratch)
-    exp_avg_sq *= beta2
-    xp.multiply(g, g, out=scratch)
-    scratch *= 1.0 - beta2
-    exp_avg_sq += scratch
+    _update_moments(xp, exp_avg, exp_avg_sq, g, beta1, beta2, scratch)
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
@@ -257,11 +263,7 @@ def nadam(
     mu_product_next = mu_product_value * mu_next
 
     scratch = xp.empty_like(param)
-    _lerp_(xp, exp_avg, g, 1.0 - beta1, scratch)
-    exp_avg_sq *= beta2
-    xp.multiply(g, g, out=scratch)
-    scratch *= 1.0 - beta2
-    exp_avg_sq += scratch
+    _update_moments(xp, exp_avg, exp_avg_sq, g, beta1, beta2, scratch)
 
     denom = xp.divide(exp_avg_sq, bias_correction2)
     xp.sqrt(denom, out=denom)
@@ -304,11 +306,7 @@ def radam(
     g = _effective_grad(xp, param, grad, weight_decay, maximize)
 
     scratch = xp.empty_like(param)
-    _lerp_(xp, exp_avg, g, 1.0 - beta1, scratch)
-    exp_avg_sq *= beta2
-    xp.multiply(g, g, out=scratch)
-    scratch *= 1.0 - beta2
-    exp_avg_sq += scratch
+    _update_moments(xp, exp_avg, exp_avg_sq, g, beta1, beta2, scratch)
 
     bias_correction1 = 1 - beta1**step
     bias_correction2 = 1 - beta2**step
