@@ -347,9 +347,29 @@ class Tensor:
         self._version[0] += 1
         if result._requires_grad:
             # result's node has the old self as parent; rebinding keeps the graph correct.
-            self._ctx = result._ctx
+            self._set_node(result._ctx)
             self._requires_grad = True
         return self
+
+    def _set_node(self, ctx) -> None:
+        """Give self a new node (or none), keeping the old one reachable for earlier users.
+
+        Nodes recorded before an in-place op hold self as a parent but used its old value;
+        the engine (``_value_seen_by``) follows ``_before_inplace`` back to a stand-in that
+        has the old node. The snapshot taken for the op is that stand-in when there is one.
+        """
+        d = self.__dict__
+        old = self._ctx
+        if old is not None:
+            before = d.pop("_snapshot", None)
+            if before is None or before._ctx is not old:
+                before = Tensor._make(self.data, self._device)
+                before._requires_grad = True
+                before._ctx = old
+            if "_before_inplace" in d:
+                before.__dict__["_before_inplace"] = d["_before_inplace"]
+            d["_before_inplace"] = before
+        self._ctx = ctx
 
     def _snapshot(self, *others) -> Tensor:
         """A tensor standing for self's current value in the graph of an in-place op.
@@ -366,6 +386,8 @@ class Tensor:
         t._ctx = self._ctx
         if not recording:
             t._version = self._version
+        elif t._ctx is not None:
+            self.__dict__["_snapshot"] = t  # the stand-in for the old value (see _set_node)
         return t
 
     # ---------------------------------------------------------------- operators
@@ -847,13 +869,11 @@ class Tensor:
             return self.copy_(value)
         self.data[...] = value.data if isinstance(value, Tensor) else value
         self._version[0] += 1
-        self._ctx = None if self._ctx is None else self._detached_ctx("fill_")
+        if self._ctx is not None:
+            # Overwriting every element of a non-leaf with a constant cuts its history.
+            self._set_node(None)
+            self._requires_grad = False
         return self
-
-    def _detached_ctx(self, op):
-        # Overwriting every element of a non-leaf with a constant cuts its history.
-        self._requires_grad = False
-        return None
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator=None):
         from chainrule.random import rng

@@ -223,6 +223,32 @@ def test_inplace_with_autograd_is_correct():
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
 
 
+
+def test_users_recorded_before_an_inplace_op_get_the_old_value_gradient():
+    # z used y before y.mul_(3): z's gradient must flow through y's old node (dz/dx = 2),
+    # while w, recorded after, sees the new value (dw/dx = 3 * 5). Same as PyTorch.
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    z = y * 2.0
+    y.mul_(3.0)
+    w = y * 5.0
+    y.add_(1.0)
+    z.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    x.grad = None
+    w.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [15.0, 15.0])
+
+
+def test_users_recorded_before_copy_or_fill_keep_their_gradient():
+    for overwrite in (lambda y: y.copy_(cr.ones(2)), lambda y: y.fill_(0.0)):
+        x = cr.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1.0
+        z = y * 2.0
+        overwrite(y)
+        z.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
 def test_inplace_ops_on_plain_tensors():
     t = cr.zeros(3)
     t.fill_(2.0).add_(1.0).mul_(2.0).clamp_(max=5.0)

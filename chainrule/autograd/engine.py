@@ -8,6 +8,8 @@ already received (fan-out adds). Leaves keep their total in ``.grad``.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 from chainrule.autograd.function import _anomaly_mode, _check_finite
 
 
@@ -79,23 +81,31 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
     processing order: ``ctx`` is None for leaves; ``sent`` lists ``(parent, gradient)`` for
     each parent that needs a gradient (after unbroadcasting; None where the op sent none).
     ``chainrule.edu.explain_backward`` records its trace through it.
+
+    Order: a priority queue of the tensors that have received a gradient, newest node first
+    (``ctx.seq``), leaves last. A node runs only after every node created later, so after all
+    of its consumers: its gradient is complete when it runs. The walk and the backward are one
+    pass; no separate topological sort is needed.
     """
     from chainrule.tensor import Tensor
 
-    order = _topological_order(roots)
     grads: dict = {}
+    heap: list = []
     for r, g in zip(roots, root_grads):
-        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
+        if id(r) in grads:
+            grads[id(r)] = grads[id(r)] + g
+        else:
+            grads[id(r)] = g
+            _push(heap, r)
     # How many times each gradient array was handed out. A leaf may keep its gradient array
     # without a copy only when nothing else can hold it: handed out once, not a view, not the
     # caller's root gradient, not from a hook, and no graph kept alive by retain_graph.
     handed = {id(g): 2 for g in grads.values()}
     captured = {}
     anomaly = _anomaly_mode.get()
-    for t in reversed(order):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
+    while heap:
+        t = heappop(heap)[2]
+        g = grads.pop(id(t))
         if t._hooks:
             for hook in t._hooks.values():
                 out = hook(Tensor._make(g, t._device))
@@ -134,6 +144,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
             ctx._versions = None
             ctx.freed = True
         sent = [] if on_node is not None else None
+        seq = ctx.seq
         for p, gi in zip(ctx.parents, in_grads):
             if p is None:
                 continue
@@ -141,12 +152,18 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
                 if sent is not None:
                     sent.append((p, None))
                 continue
+            pctx = p._ctx
+            if (pctx.seq > seq) if pctx is not None else not p._requires_grad:
+                # p was changed in place after this node used it: its gradient belongs to the
+                # value this node saw (see Tensor._set_node).
+                p = _value_seen_by(p, seq)
             if anomaly:
                 _check_finite(gi, ctx.fn.__name__, "backward", ctx)
-            if gi.shape != p.data.shape:
-                gi = unbroadcast(gi, p.data.shape, ctx)
-            if gi.dtype != p.data.dtype:
-                gi = gi.astype(p.data.dtype)
+            pdata = p.data
+            if gi.shape != pdata.shape:
+                gi = unbroadcast(gi, pdata.shape, ctx)
+            if gi.dtype != pdata.dtype:
+                gi = gi.astype(pdata.dtype)
             key = id(p)
             if key in grads:
                 total = grads[key] = grads[key] + gi
@@ -154,11 +171,32 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
             else:
                 grads[key] = gi
                 handed[id(gi)] = handed.get(id(gi), 0) + 1
+                _push(heap, p)
             if sent is not None:
                 sent.append((p, gi))
         if on_node is not None:
             on_node(t, g, ctx, sent)
     return captured
+
+
+def _push(heap: list, t) -> None:
+    """Queue ``t``: nodes by decreasing creation number, then leaves (in any order)."""
+    ctx = t._ctx
+    # Leaves all get priority 0; the id (unique among live objects) breaks ties, so two
+    # entries never compare their tensors.
+    heappush(heap, (-ctx.seq if ctx is not None else 0, id(t), t))
+
+
+def _value_seen_by(t, seq: int):
+    """The stand-in for the value ``t`` had when node number ``seq`` was recorded."""
+    while True:
+        ctx = t._ctx
+        if (ctx.seq < seq) if ctx is not None else t._requires_grad:
+            return t
+        before = t.__dict__.get("_before_inplace")
+        if before is None:
+            return t
+        t = before
 
 
 def _accumulate(t, g, fresh: bool = False) -> None:

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import itertools
 
 from chainrule.backend import Device
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
 _anomaly_mode = contextvars.ContextVar("chainrule_anomaly_mode", default=False)
+# Every recorded node gets the next number. A node is always created after the nodes of its
+# inputs, so running nodes from the highest number down is a valid order for backward.
+_sequence = itertools.count(1)
 
 
 def is_grad_enabled() -> bool:
@@ -97,6 +101,9 @@ class Context:
     _versions = None
     created_at = None
 
+    recording = False
+    seq = 0  # creation order of recorded nodes: backward runs them newest first
+
     def __init__(self, fn, needs_input_grad, device: Device, recording: bool):
         self.fn = fn
         self.needs_input_grad = needs_input_grad
@@ -145,6 +152,8 @@ class Function:
         Inputs may be Tensors or raw arrays/None (constants). If ``forward`` returns a tuple,
         its first element is the differentiable output and the rest come back as constants.
         """
+        # NOTE: this runs once per op, so it is written for speed: one pass over the inputs,
+        # the node built without an __init__ call, nothing computed that is not needed.
         arrays = []
         needs = []
         parents = []
@@ -172,8 +181,16 @@ class Function:
                 arrays.append(t)
                 needs.append(False)
                 parents.append(None)
+        if dev is None:
+            dev = _cpu
+        ctx = _new_context(Context)
+        ctx.fn = cls
+        ctx.needs_input_grad = tuple(needs)
+        ctx.device = dev
+        ctx.xp = dev._xp or dev.xp
         record = any_needs and _grad_enabled.get()
-        ctx = Context(cls, tuple(needs), dev or _cpu, record)
+        if record:
+            ctx.recording = True
         try:
             out = cls.forward(ctx, *arrays, **attrs)
         except ValueError as e:
@@ -185,20 +202,28 @@ class Function:
         result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
         if record and cls.differentiable:
             ctx.parents = parents
+            ctx.seq = next(_sequence)
             saved = ctx.saved_tensors
             if saved:
                 # Remember the version of every input (or the output) whose array was saved,
                 # so that backward can refuse values changed in place since.
-                saved_ids = {id(s) for s in saved}
-                vs = [
-                    (t, t._version[0])
-                    for t in inputs
-                    if isinstance(t, Tensor) and id(t.data) in saved_ids
-                ]
-                if id(out) in saved_ids:
-                    vs.append((result, 0))
-                if vs:
-                    ctx._versions = vs
+                vs = None
+                for s in saved:
+                    if s is None:
+                        continue
+                    if s is out:
+                        hit = result
+                    else:
+                        for t in inputs:
+                            if isinstance(t, Tensor) and t.data is s:
+                                hit = t
+                                break
+                        else:
+                            continue
+                    if vs is None:
+                        vs = []
+                    vs.append((hit, hit._version[0]))
+                ctx._versions = vs
             if _anomaly_mode.get():
                 ctx.created_at = _user_frame()
                 _check_finite(out, cls.__name__, "forward", ctx)
@@ -235,3 +260,5 @@ def _check_finite(array, op: str, phase: str, ctx) -> None:
 
 from chainrule.backend import cpu as _cpu  # noqa: E402
 from chainrule.tensor import Tensor  # noqa: E402
+
+_new_context = object.__new__
