@@ -223,7 +223,6 @@ def test_inplace_with_autograd_is_correct():
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
 
 
-
 def test_users_recorded_before_an_inplace_op_get_the_old_value_gradient():
     # z used y before y.mul_(3): z's gradient must flow through y's old node (dz/dx = 2),
     # while w, recorded after, sees the new value (dw/dx = 3 * 5). Same as PyTorch.
@@ -248,6 +247,7 @@ def test_users_recorded_before_copy_or_fill_keep_their_gradient():
         overwrite(y)
         z.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
 
 def test_inplace_ops_on_plain_tensors():
     t = cr.zeros(3)
