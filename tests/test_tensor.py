@@ -162,3 +162,16 @@ def test_broadcast_error_names_op_and_shapes():
         cr.ones(2, 3) + cr.ones(4)
     with pytest.raises(RuntimeError, match=r"Mul.*\(2, 3\).*\(2,\)"):
         cr.ones(2, 3) * cr.ones(2)
+
+
+def test_python_float_operands_keep_the_tensor_dtype_and_exact_values():
+    # Python floats become cached 0-d arrays of the tensor's dtype (a speed-up): the results
+    # must be exactly NumPy's weak-scalar results, per dtype, and -0.0 must stay -0.0.
+    for dt in (np.float32, np.float64, np.float16):
+        a = np.array([1.0, -3.0, 0.0], dtype=dt)
+        x = cr.tensor(a)
+        for v in (0.1, -0.0, 1e-3, 2.5):
+            for got, want in ((x * v, a * v), (x + v, a + v), (x - v, a - v), (x / v, a / v)):
+                assert got.numpy().dtype == want.dtype
+                np.testing.assert_array_equal(got.numpy(), want)
+                assert np.array_equal(np.signbit(got.numpy()), np.signbit(want))

@@ -97,10 +97,11 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
         else:
             grads[id(r)] = g
             _push(heap, r)
-    # How many times each gradient array was handed out. A leaf may keep its gradient array
-    # without a copy only when nothing else can hold it: handed out once, not a view, not the
-    # caller's root gradient, not from a hook, and no graph kept alive by retain_graph.
-    handed = {id(g): 2 for g in grads.values()}
+    # A leaf may keep the gradient array it receives, without a copy, only when nothing else
+    # can hold that array. Arrays that others may hold are listed here by id: the caller's
+    # root gradients, hook results, and an array a node hands to two inputs (Add's backward
+    # returns (grad, grad)). A node passing on the array it received passes its status on.
+    shared = {id(g) for g in grads.values()}
     captured = {}
     anomaly = _anomaly_mode.get()
     while heap:
@@ -108,44 +109,43 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
         g = grads.pop(id(t))
         if t._hooks:
             for hook in t._hooks.values():
+                shared.add(id(g))  # the hook may keep it
                 out = hook(Tensor._make(g, t._device))
                 if out is not None:
                     g = out.data
-                    handed[id(g)] = 2
+                    shared.add(id(g))
         ctx = t._ctx
         if capture is not None:
             if id(t) in capture:
                 captured[id(t)] = g
         elif ctx is None:
-            fresh = not retain_graph and handed.get(id(g)) == 1 and g.base is None
-            _accumulate(t, g, fresh)
+            _accumulate(t, g, not retain_graph and g.base is None and id(g) not in shared)
         elif t._retains_grad:
             _accumulate(t, g)
         if ctx is None:
             if on_node is not None:
                 on_node(t, g, None, None)
             continue
-        if ctx.freed:
+        if ctx.saved_tensors is None:
             raise RuntimeError(_FREED_MESSAGE.format(op=ctx.name()))
-        if ctx._versions:
-            for saved, version in ctx._versions:
+        versions = ctx._versions
+        if versions:
+            for saved, version in versions:
                 if saved._version[0] != version:
-                    raise RuntimeError(
-                        "one of the variables needed for gradient computation has been modified "
-                        f"by an inplace operation: {ctx.name()} saved a tensor of shape "
-                        f"{tuple(saved.shape)} at version {version}, and it is now at version "
-                        f"{saved._version[0]}. Use an out-of-place op (or .clone()) instead."
-                    )
+                    _raise_modified(ctx, saved, version)
+            if not retain_graph:
+                ctx._versions = None
+        parents = ctx.parents
         in_grads = ctx.fn.backward(ctx, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
+        elif len(in_grads) > 1:
+            _note_shared(in_grads, parents, shared)
         if not retain_graph:
-            ctx.saved_tensors = ()
-            ctx._versions = None
-            ctx.freed = True
+            ctx.saved_tensors = None  # frees the saved arrays; marks the node as run
         sent = [] if on_node is not None else None
         seq = ctx.seq
-        for p, gi in zip(ctx.parents, in_grads):
+        for p, gi in zip(parents, in_grads):
             if p is None:
                 continue
             if gi is None:
@@ -157,26 +157,51 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
                 # p was changed in place after this node used it: its gradient belongs to the
                 # value this node saw (see Tensor._set_node).
                 p = _value_seen_by(p, seq)
+                pctx = p._ctx
             if anomaly:
                 _check_finite(gi, ctx.fn.__name__, "backward", ctx)
             pdata = p.data
             if gi.shape != pdata.shape:
                 gi = unbroadcast(gi, pdata.shape, ctx)
-            if gi.dtype != pdata.dtype:
+            if gi.dtype is not pdata.dtype and gi.dtype != pdata.dtype:
                 gi = gi.astype(pdata.dtype)
             key = id(p)
             if key in grads:
-                total = grads[key] = grads[key] + gi
-                handed[id(total)] = 1
+                grads[key] = grads[key] + gi
             else:
                 grads[key] = gi
-                handed[id(gi)] = handed.get(id(gi), 0) + 1
-                _push(heap, p)
+                # Inline _push: this line runs once per edge of the graph.
+                heappush(heap, (-pctx.seq if pctx is not None else 0, key, p))
             if sent is not None:
                 sent.append((p, gi))
         if on_node is not None:
             on_node(t, g, ctx, sent)
     return captured
+
+
+def _note_shared(in_grads: tuple, parents, shared: set) -> None:
+    """Mark arrays that a backward handed to more than one input that needs a gradient."""
+    if len(in_grads) == 2:
+        a, b = in_grads
+        if a is b and a is not None and parents[0] is not None and parents[1] is not None:
+            shared.add(id(a))
+        return
+    seen = set()
+    for p, gi in zip(parents, in_grads):
+        if gi is not None and p is not None:
+            if id(gi) in seen:
+                shared.add(id(gi))
+            seen.add(id(gi))
+
+
+def _raise_modified(ctx, saved, version: int):
+    """Refuse to run a node whose saved values were changed in place after it saved them."""
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified "
+        f"by an inplace operation: {ctx.name()} saved a tensor of shape "
+        f"{tuple(saved.shape)} at version {version}, and it is now at version "
+        f"{saved._version[0]}. Use an out-of-place op (or .clone()) instead."
+    )
 
 
 def _push(heap: list, t) -> None:

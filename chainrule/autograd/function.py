@@ -96,8 +96,7 @@ class Context:
 
     # Class-level defaults: creating a node sets only what differs (this is on every op's path).
     parents: tuple = ()
-    saved_tensors: tuple = ()
-    freed = False
+    saved_tensors: tuple | None = ()  # None once backward has run and released them
     _versions = None
     created_at = None
 
@@ -110,6 +109,11 @@ class Context:
         self.device = device
         self.xp = device.xp
         self.recording = recording
+
+    @property
+    def freed(self) -> bool:
+        """Whether backward has run and released what this node saved."""
+        return self.saved_tensors is None
 
     def save_for_backward(self, *arrays) -> None:
         """Keep arrays for backward (nothing is kept when the op is not recorded)."""
@@ -152,40 +156,26 @@ class Function:
         Inputs may be Tensors or raw arrays/None (constants). If ``forward`` returns a tuple,
         its first element is the differentiable output and the rest come back as constants.
         """
-        # NOTE: this runs once per op, so it is written for speed: one pass over the inputs,
-        # the node built without an __init__ call, nothing computed that is not needed.
-        arrays = []
-        needs = []
-        parents = []
-        dev = None
-        any_needs = False
-        for t in inputs:
-            if isinstance(t, Tensor):
-                arrays.append(t.data)
-                if t._requires_grad:
-                    any_needs = True
-                    needs.append(True)
-                    parents.append(t)
-                else:
-                    needs.append(False)
-                    parents.append(None)
-                d = t._device
-                if dev is None:
-                    dev = d
-                elif d is not dev and d != dev:
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors to be on the same device, "
-                        f"but found at least two devices, {dev} and {d}"
-                    )
-            else:
-                arrays.append(t)
-                needs.append(False)
-                parents.append(None)
-        if dev is None:
-            dev = _cpu
+        # NOTE: this runs once per op, so it is written for speed: the common input patterns
+        # (one tensor; a tensor and a constant) skip the general loop and reuse constant
+        # tuples, the node is built without an __init__ call, nothing unneeded is computed.
+        n = len(inputs)
+        a = inputs[0] if n else None
+        if n == 1 and isinstance(a, Tensor):
+            arrays = (a.data,)
+            dev = a._device
+            any_needs = a._requires_grad
+            needs, parents = ((True,), (a,)) if any_needs else ((False,), (None,))
+        elif n == 2 and isinstance(a, Tensor) and not isinstance(inputs[1], Tensor):
+            arrays = (a.data, inputs[1])
+            dev = a._device
+            any_needs = a._requires_grad
+            needs, parents = ((True, False), (a, None)) if any_needs else ((False, False), None)
+        else:
+            arrays, needs, parents, dev, any_needs = _unpack(cls, inputs)
         ctx = _new_context(Context)
         ctx.fn = cls
-        ctx.needs_input_grad = tuple(needs)
+        ctx.needs_input_grad = needs
         ctx.device = dev
         ctx.xp = dev._xp or dev.xp
         record = any_needs and _grad_enabled.get()
@@ -234,6 +224,38 @@ class Function:
         if extra is not None:
             return (result, *(Tensor._make(e, ctx.device) for e in extra))
         return result
+
+
+def _unpack(cls, inputs):
+    """The arrays of ``inputs``, which need a gradient, their device (general case of apply)."""
+    arrays = []
+    needs = []
+    parents = []
+    dev = None
+    any_needs = False
+    for t in inputs:
+        if isinstance(t, Tensor):
+            arrays.append(t.data)
+            if t._requires_grad:
+                any_needs = True
+                needs.append(True)
+                parents.append(t)
+            else:
+                needs.append(False)
+                parents.append(None)
+            d = t._device
+            if dev is None:
+                dev = d
+            elif d is not dev and d != dev:
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors to be on the same device, "
+                    f"but found at least two devices, {dev} and {d}"
+                )
+        else:
+            arrays.append(t)
+            needs.append(False)
+            parents.append(None)
+    return arrays, tuple(needs), parents, dev or _cpu, any_needs
 
 
 def _user_frame() -> str:

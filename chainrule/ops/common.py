@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from chainrule import dtypes
 from chainrule.autograd.function import Function
 from chainrule.backend import to_device
@@ -26,7 +28,7 @@ def binary_operands(a, b, op: str):
     """
     # Fast path, the common case: a float tensor and a Python float (stays the tensor's dtype).
     if type(b) is float and isinstance(a, Tensor) and a.data.dtype.kind == "f":
-        return a, b
+        return a, constant_like(b, a.data)
     a_t, b_t = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_t and b_t:
         if a.data.dtype is b.data.dtype or a.data.dtype == b.data.dtype:
@@ -46,6 +48,33 @@ def binary_operands(a, b, op: str):
         return (t, s) if a_t else (s, t)
     s = tensor(s, device=t._device)  # NumPy arrays, lists, NumPy scalars: tensors
     return binary_operands(a if a_t else s, s if a_t else b, op)
+
+
+_scalar_arrays: dict = {}
+
+
+def constant_like(value: float, arr):
+    """``value`` as a cached read-only 0-d array of ``arr``'s dtype when ``arr`` is a NumPy
+    array; otherwise ``value`` itself (CuPy takes Python scalars as kernel arguments).
+
+    NumPy converts a Python float on every call: ``x * 1.5`` costs twice ``x * c`` with ``c`` a
+    0-d array, for the same result (NEP 50: the float is cast to x's dtype either way). On small
+    tensors that is most of an op's arithmetic, forward and backward.
+    """
+    if type(arr) is not np.ndarray or value == 0.0:  # 0.0 == -0.0: one entry would serve both
+        return value
+    dt = arr.dtype
+    per_dtype = _scalar_arrays.get(dt)
+    if per_dtype is None:
+        per_dtype = _scalar_arrays[dt] = {}
+    c = per_dtype.get(value)
+    if c is None:
+        if len(per_dtype) >= 512:  # values that change every step (a decaying lr) must not pile up
+            per_dtype.clear()
+        c = np.array(value, dtype=dt)
+        c.flags.writeable = False
+        per_dtype[value] = c
+    return c
 
 
 class Cast(Function):

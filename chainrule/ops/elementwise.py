@@ -9,7 +9,13 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
-from chainrule.ops.common import as_tensor_like, binary_operands, cast, exp_no_underflow
+from chainrule.ops.common import (
+    as_tensor_like,
+    binary_operands,
+    cast,
+    constant_like,
+    exp_no_underflow,
+)
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- arithmetic
@@ -273,7 +279,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return grad * (constant_like(1.0, out) - out * out)
 
 
 class Sigmoid(Function):
