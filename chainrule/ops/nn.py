@@ -351,14 +351,48 @@ _ERF_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1
 # fmt: on
 
 
-def erf(xp, x):
-    """The error function, vectorised (Cody 1969): three rational approximations on
-    |x| <= 0.46875, 0.46875 < |x| <= 4 and |x| > 4, selected elementwise.
+# A rational approximation of erf on [-4, 4] for single precision: erf(x) = x P(x^2) / Q(x^2),
+# P of degree 6 and Q of degree 4 in x^2 (the float32 erf of Eigen and XLA; its own error is
+# about 1 ulp of float32). Highest power first.
+# fmt: off
+_ERF32_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+            -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+            -1.60960333262415e-02)
+_ERF32_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+            -7.37332916720468e-03, -1.42647390514189e-02)
+# fmt: on
 
-    NOTE: SciPy's compiled erf is no faster on float32 than this (which skips the third
-    branch there), and importing ``scipy.special`` costs ~18 MB of resident memory.
+
+def erf(xp, x):
+    """The error function, vectorised.
+
+    float64: Cody's three rational approximations (1969) on |x| <= 0.46875, 0.46875 < |x| <= 4
+    and |x| > 4, selected elementwise, accurate to double precision. float32 and narrower: one
+    rational function on x clipped to [-4, 4] (outside, erf rounds to +-1), evaluated in
+    float64 and rounded: within 2 ulps of float32, at a third of the cost of Cody's.
+
+    NOTE: SciPy's compiled erf is no faster on float32 than Cody's, and importing
+    ``scipy.special`` costs ~18 MB of resident memory.
     """
-    return _cody_erf(xp, x)
+    if x.dtype.itemsize > 4:
+        return _cody_erf(xp, x)
+    # NOTE: evaluated in float32, Horner's rule without fused multiply-adds loses up to 7 ulps
+    # near |x| = 3; float64 arithmetic on float32-sized inputs keeps it within 2.
+    t = xp.clip(x, -4.0, 4.0, dtype=xp.float64)
+    t2 = t * t
+    p = t2 * _ERF32_P[0]
+    for c in _ERF32_P[1:-1]:
+        p += c
+        p *= t2
+    p += _ERF32_P[-1]
+    p *= t
+    q = t2 * _ERF32_Q[0]
+    for c in _ERF32_Q[1:-1]:
+        q += c
+        q *= t2
+    q += _ERF32_Q[-1]
+    p /= q
+    return p.astype(x.dtype)
 
 
 def _cody_erf(xp, x):
