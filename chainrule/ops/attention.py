@@ -16,7 +16,8 @@ Memory: P is as large as the scores, (..., L, S) per head, and would be held fro
 backward. Forward keeps only the softmax's row statistics (the row max it subtracted and the
 row sum it divided by, (..., L, 1)); backward recomputes S and then P with the very same
 operations and statistics, so it gets the same P, for one more q k^T product. q, k, v and the
-bias are the op's inputs, which the graph holds anyway.
+bias are the op's inputs, which the graph holds anyway. Long sequences are processed a block
+of query rows at a time, so the score-sized temporaries never exceed one block.
 """
 
 from __future__ import annotations
@@ -93,6 +94,53 @@ def _softmax_again(xp, s, m, total):
     return p
 
 
+# Query rows per block: forward and backward work on (..., rows, S) blocks of the scores of
+# about this many elements (16 MiB in float32), so that their memory stays bounded whatever the
+# sequence length, and a block's temporaries are still in cache when the next pass reads them.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _row_blocks(q, k, L: int, S: int) -> list:
+    """(start, stop) ranges of query rows, one block when the whole score matrix is small."""
+    n = S
+    for d in _broadcast_batch(q.shape[:-2], k.shape[:-2]):
+        n *= d
+    rows = max(1, _BLOCK_ELEMENTS // max(n, 1))
+    return [(i, min(i + rows, L)) for i in range(0, L, rows)]
+
+
+def _broadcast_batch(a: tuple, b: tuple) -> tuple:
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def _rows(a, i: int, j: int, L: int):
+    """Rows i:j (axis -2) of an array broadcastable to (..., L, S): a view, or ``a`` itself
+    when it does not vary along the rows (or the block is every row)."""
+    if a is None or a.ndim < 2 or a.shape[-2] == 1 or (i == 0 and j == L):
+        return a
+    return a[..., i:j, :]
+
+
+def _into(full, part, i: int, j: int, L: int, xp):
+    """Write a block of rows ``part`` into ``full`` (created on the first block)."""
+    if full is None:
+        if i == 0 and j == L:
+            return part
+        full = xp.empty(part.shape[:-2] + (L, part.shape[-1]), dtype=part.dtype)
+    full[..., i:j, :] = part
+    return full
+
+
+def _add(total, part):
+    """Accumulate a block's contribution (the first block's array is reused)."""
+    if total is None:
+        return part
+    total += part
+    return total
+
+
 class ScaledDotProductAttention(Function):
     """y = softmax(scale q k^T + bias) v (softmax over keys);  with P the weights and g = dL/dy:
     dv = P^T g, dS = P (g v^T - rowsum(g v^T P)), dq = scale dS k, dk = scale dS^T q, dbias = dS.
@@ -103,14 +151,26 @@ class ScaledDotProductAttention(Function):
         "dq = scale dS k, dk = scale dS^T q, dbias = dS"
     )
 
+    # NOTE: every row of the scores depends only on its own query, so both passes run over
+    # blocks of query rows (see _BLOCK_ELEMENTS): dq is written block by block, dk and dv
+    # add up every block's contribution. One block (the usual case) is the plain formula.
+
     @staticmethod
     def forward(ctx, q, k, v, bias, keep, scale):
         xp = ctx.xp
-        p, m, total = _safe_softmax(xp, _scores(xp, q, k, bias, scale))
-        pk = p if keep is None else p * keep
+        L, S = q.shape[-2], k.shape[-2]
+        out = m = total = None
+        for i, j in _row_blocks(q, k, L, S):
+            s = _scores(xp, _rows(q, i, j, L), k, _rows(bias, i, j, L), scale)
+            p, m_i, total_i = _safe_softmax(xp, s)
+            keep_i = _rows(keep, i, j, L)
+            if keep_i is not None:
+                p = p * keep_i
+            out = _into(out, xp.matmul(p, v), i, j, L, xp)
+            m, total = _into(m, m_i, i, j, L, xp), _into(total, total_i, i, j, L, xp)
         ctx.scale = scale
         ctx.save_for_backward(q, k, v, bias, keep, m, total)  # not P: see the module notes
-        return xp.matmul(pk, v)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -118,29 +178,35 @@ class ScaledDotProductAttention(Function):
         q, k, v, bias, keep, m, total = ctx.saved_tensors
         need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
         scale = ctx.scale
-        p = _softmax_again(xp, _scores(xp, q, k, bias, scale), m, total)
+        L, S = q.shape[-2], k.shape[-2]
         gq = gk = gv = gbias = None
-        if need_v:
-            pk = p if keep is None else p * keep
-            gv = xp.matmul(_swap(xp, pk), grad)
-            del pk
-        if need_q or need_k or need_bias:
-            dp = xp.matmul(grad, _swap(xp, v))
-            if keep is not None:
-                dp *= keep
-            # softmax backward, row by row: dS = P * (dP - <dP, P>)
-            ds = dp
-            ds -= (dp * p).sum(axis=-1, keepdims=True)
-            ds *= p
-            del p
-            if need_q:
-                gq = xp.matmul(ds, k)
-                gq *= scale
-            if need_k:
-                gk = xp.matmul(_swap(xp, ds), q)
-                gk *= scale
-            if need_bias:
-                gbias = ds
+        for i, j in _row_blocks(q, k, L, S):
+            q_i, g_i, keep_i = _rows(q, i, j, L), _rows(grad, i, j, L), _rows(keep, i, j, L)
+            s = _scores(xp, q_i, k, _rows(bias, i, j, L), scale)
+            p = _softmax_again(xp, s, _rows(m, i, j, L), _rows(total, i, j, L))
+            if need_v:
+                pk = p if keep_i is None else p * keep_i
+                gv = _add(gv, xp.matmul(_swap(xp, pk), g_i))
+                del pk
+            if need_q or need_k or need_bias:
+                dp = xp.matmul(g_i, _swap(xp, v))
+                if keep_i is not None:
+                    dp *= keep_i
+                # softmax backward, row by row: dS = P * (dP - <dP, P>)
+                ds = dp
+                ds -= (dp * p).sum(axis=-1, keepdims=True)
+                ds *= p
+                del p
+                if need_q:
+                    gq_i = xp.matmul(ds, k)
+                    gq_i *= scale
+                    gq = _into(gq, gq_i, i, j, L, xp)
+                if need_k:
+                    gk_i = xp.matmul(_swap(xp, ds), q_i)
+                    gk_i *= scale
+                    gk = _add(gk, gk_i)
+                if need_bias:
+                    gbias = _into(gbias, ds, i, j, L, xp)
         return gq, gk, gv, gbias, None
 
 

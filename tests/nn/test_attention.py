@@ -181,6 +181,48 @@ def test_sdpa_dropout_zeroes_weights_and_rescales():
     np.testing.assert_array_equal(y, y2)
 
 
+@pytest.mark.parametrize(
+    "mask_kind", ["none", "causal", "float_rows", "float_keys_only", "dropout"]
+)
+def test_sdpa_in_blocks_of_query_rows_equals_one_block(monkeypatch, mask_kind):
+    # Long sequences run a block of query rows at a time; force blocks of 2 rows (with a
+    # ragged last block) and compare values and every gradient with the one-block run.
+    from chainrule.ops import attention as attention_op
+
+    rng = np.random.default_rng(0)
+    shapes = ((2, 1, 7, 4), (1, 3, 5, 4), (1, 3, 5, 6))  # broadcast batch dims, L=7, S=5
+    arrays = [rng.standard_normal(s).astype(np.float64) for s in shapes]
+    bias_np = {
+        "float_rows": rng.standard_normal((7, 5)),
+        "float_keys_only": rng.standard_normal((1, 5)),
+    }.get(mask_kind)
+
+    def run():
+        q, k, v = (cr.tensor(a, requires_grad=True) for a in arrays)
+        kw = {"is_causal": True} if mask_kind == "causal" else {}
+        bias = None
+        if bias_np is not None:
+            bias = cr.tensor(bias_np, requires_grad=True)
+            kw["attn_mask"] = bias
+        if mask_kind == "dropout":
+            cr.manual_seed(5)
+            kw["dropout_p"] = 0.4
+        y = F.scaled_dot_product_attention(q, k, v, **kw)
+        y.backward(cr.tensor(np.cos(np.arange(y.numel()).reshape(y.shape))))
+        grads = [t.grad.numpy() for t in (q, k, v)]
+        if bias is not None:
+            grads.append(bias.grad.numpy())
+        return y.detach().numpy(), grads
+
+    whole_y, whole_grads = run()
+    monkeypatch.setattr(attention_op, "_BLOCK_ELEMENTS", 2 * 6 * 5)  # 2 rows of 6 x 5 scores
+    assert len(attention_op._row_blocks(*[np.empty(s) for s in shapes[:2]], 7, 5)) == 4
+    y, grads = run()
+    np.testing.assert_allclose(y, whole_y, rtol=1e-12, atol=1e-12)
+    for g, want in zip(grads, whole_grads, strict=True):
+        np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-12)
+
+
 def test_sdpa_bad_shapes_name_expected_and_actual():
     q, k, v = cr.randn(2, 3, 4), cr.randn(2, 5, 4), cr.randn(2, 5, 6)
     with pytest.raises(RuntimeError, match=r"\(3, 4\).*\(2, 3, 5\)"):
