@@ -728,3 +728,19 @@ def test_docstring_examples_run(module):
         optionflags=doctest.NORMALIZE_WHITESPACE,
     )
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_sdpa_is_quiet_under_errstate_raise_and_flushes_tiny_weights():
+    # Scores 1e4 apart: e^(s - max) underflows. Under errstate(all="raise") the weights below
+    # float32's smallest normal number are flushed to exactly 0 (nothing is reported); under
+    # the default error state they may stay subnormal, which changes nothing visible.
+    q = cr.tensor(np.array([[[1.0, 0.0]]], dtype=np.float32), requires_grad=True)
+    k = cr.tensor(np.array([[[1e4, 0.0], [0.0, 0.0], [-1e4, 0.0]]], dtype=np.float32))
+    v = cr.tensor(np.arange(6, dtype=np.float32).reshape(1, 3, 2), requires_grad=True)
+    with np.errstate(all="raise"):
+        y = F.scaled_dot_product_attention(q, k, v, scale=1.0)
+        y.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), [[[0.0, 1.0]]])
+    np.testing.assert_array_equal(v.grad.numpy(), [[[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]])
+    default = F.scaled_dot_product_attention(q.detach(), k, v.detach(), scale=1.0)
+    np.testing.assert_array_equal(default.numpy(), y.detach().numpy())
