@@ -365,3 +365,30 @@ def test_leaf_gradients_never_share_memory():
     (e * 1.0).backward(root)
     e.grad.data *= 0
     assert root.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_fan_in_accumulation_never_writes_into_arrays_others_hold(torch):
+    # Gradients are summed in place on fan-in when the engine owns the array. Arrays that a
+    # hook, autograd.grad or the caller holds, or that Add hands to both inputs, must not
+    # change afterwards.
+    def graph(lib, x):
+        h = x * 2.0
+        a = h + 1.0  # passes its gradient array through to h unchanged
+        b = h * 3.0
+        return h, (a * a).sum() + b.sum() + (h + h).sum()
+
+    xs = np.array([0.5, -1.0, 2.0])
+    for lib in (cr, torch):
+        x = lib.tensor(xs, requires_grad=True)
+        h, loss = graph(lib, x)
+        seen = []
+        clone = lib is torch  # torch may reuse the hook's tensor; chainrule must not change it
+        h.register_hook(lambda g, seen=seen, clone=clone: seen.append(g.clone() if clone else g))
+        (gh,) = lib.autograd.grad(loss, [h], retain_graph=True)
+        loss.backward()
+        if lib is torch:
+            want = (gh.numpy(), x.grad.numpy(), seen[0].numpy())
+        else:
+            got = (gh.numpy(), x.grad.numpy(), seen[0].numpy())
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w)

@@ -97,10 +97,12 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
         else:
             grads[id(r)] = g
             _push(heap, r)
-    # A leaf may keep the gradient array it receives, without a copy, only when nothing else
-    # can hold that array. Arrays that others may hold are listed here by id: the caller's
-    # root gradients, hook results, and an array a node hands to two inputs (Add's backward
-    # returns (grad, grad)). A node passing on the array it received passes its status on.
+    # A leaf may keep the gradient array it receives, without a copy, and a gradient may be
+    # summed into in place on fan-in, only when nothing else can hold that array. Arrays
+    # that others may hold are listed here by id: the caller's root gradients, hook inputs
+    # and results, captured and on_node-recorded arrays, and an array a node hands to two
+    # inputs (Add's backward returns (grad, grad)). A node passing on the array it received
+    # passes its status on; views (``base`` set) are never written to either.
     shared = {id(g) for g in grads.values()}
     captured = {}
     anomaly = _anomaly_mode.get()
@@ -118,6 +120,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
         if capture is not None:
             if id(t) in capture:
                 captured[id(t)] = g
+                shared.add(id(g))
         elif ctx is None:
             _accumulate(t, g, not retain_graph and g.base is None and id(g) not in shared)
         elif t._retains_grad:
@@ -167,16 +170,26 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
                 gi = gi.astype(pdata.dtype)
             key = id(p)
             if key in grads:
-                grads[key] = grads[key] + gi
+                total = grads[key]
+                if total.base is None and id(total) not in shared and _writeable(total):
+                    total += gi  # ours alone (see `shared`): no new array per fan-in
+                else:
+                    grads[key] = total + gi
             else:
                 grads[key] = gi
                 # Inline _push: this line runs once per edge of the graph.
                 heappush(heap, (-pctx.seq if pctx is not None else 0, key, p))
             if sent is not None:
                 sent.append((p, gi))
+                shared.add(id(gi))  # the trace keeps it: never accumulate into it in place
         if on_node is not None:
             on_node(t, g, ctx, sent)
     return captured
+
+
+def _writeable(a) -> bool:
+    flags = a.flags
+    return getattr(flags, "writeable", True)  # CuPy's flags have no such field
 
 
 def _note_shared(in_grads: tuple, parents, shared: set) -> None:
