@@ -18,16 +18,32 @@ temporaries in place rather than allocating one array per arithmetic step.
 
 from __future__ import annotations
 
+import math
+
 from chainrule.autograd.function import Function
+
+
+def _mean(xp, a, axes):
+    """The mean of ``a`` over ``axes``, dims kept. Over the trailing axes of a C-contiguous array
+    (LayerNorm, RMSNorm) it sums each row with einsum: NumPy's ``mean`` along the last axis is
+    3-5x slower on rows of a few hundred elements."""
+    k = len(axes)
+    if xp.__name__ == "numpy" and a.flags.c_contiguous and axes == tuple(range(a.ndim - k, a.ndim)):
+        lead = a.shape[: a.ndim - k]
+        n = a.size // max(1, math.prod(lead)) if a.size else 0
+        if n:
+            total = xp.einsum("...j->...", a.reshape(lead + (n,)))
+            return (total / n).reshape(lead + (1,) * k)
+    return a.mean(axis=axes, keepdims=True)
 
 
 def _standardize(xp, x, axes, eps):
     """(xhat, mean, biased var, rstd, spare) of x over ``axes`` (statistics keep their dims);
     ``spare`` is a scratch array of xhat's shape and dtype that the caller may overwrite."""
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = _mean(xp, x, axes)
     xhat = x - mean
     spare = xp.multiply(xhat, xhat)
-    var = spare.mean(axis=axes, keepdims=True)
+    var = _mean(xp, spare, axes)
     # NOTE: eps keeps rstd finite for a constant slice (var = 0), where xhat is then 0.
     rstd = 1.0 / xp.sqrt(var + eps)
     xhat *= rstd
@@ -70,8 +86,8 @@ def _standardize_backward(xp, grad, w, xhat, rstd, axes, lead, need_w):
     else:
         gh = grad * w
         scratch = gh * xhat if scratch is None else xp.multiply(gh, xhat, out=scratch)
-    mean_gh = gh.mean(axis=axes, keepdims=True)
-    mean_ghx = scratch.mean(axis=axes, keepdims=True)
+    mean_gh = _mean(xp, gh, axes)
+    mean_ghx = _mean(xp, scratch, axes)
     # gx = rstd * ((gh - mean_gh) - xhat * mean_ghx), in that order, into our own arrays
     gx = xp.subtract(gh, mean_gh, out=scratch)
     xhat *= mean_ghx
@@ -161,7 +177,7 @@ class RMSNorm(Function):
         xp = ctx.xp
         axes = tuple(range(x.ndim - ndim, x.ndim))
         spare = xp.multiply(x, x)
-        rstd = 1.0 / xp.sqrt(spare.mean(axis=axes, keepdims=True) + eps)
+        rstd = 1.0 / xp.sqrt(_mean(xp, spare, axes) + eps)
         xhat = x * rstd
         ctx.axes = axes
         ctx.save_for_backward(x, rstd, weight)  # xhat = x * rstd is recomputed in backward
@@ -187,7 +203,7 @@ class RMSNorm(Function):
             else:
                 gh = grad * w
                 scratch = gh * xhat if scratch is None else xp.multiply(gh, xhat, out=scratch)
-            xhat *= scratch.mean(axis=ctx.axes, keepdims=True)
+            xhat *= _mean(xp, scratch, ctx.axes)
             gx = xp.subtract(gh, xhat, out=scratch)
             gx *= rstd
         return gx, gw
