@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 from chainrule.autograd.function import Function
+from chainrule.ops.common import sum_keepdims
 from chainrule.tensor import Tensor
 
 
@@ -83,7 +84,7 @@ def _safe_softmax(xp, s):
         m = xp.where(finite, m, 0)
     s -= m
     p = _exp_(xp, s)
-    total = p.sum(axis=-1, keepdims=True)
+    total = sum_keepdims(xp, p, -1)
     total[total == 0] = 1
     p /= total
     return p, m, total

@@ -14,7 +14,7 @@ import math
 
 from chainrule.autograd.function import Function
 from chainrule.ops.common import exp_no_underflow as _exp
-from chainrule.ops.common import normalize_dim
+from chainrule.ops.common import normalize_dim, sum_keepdims
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- numerical helpers
@@ -40,7 +40,7 @@ def _shifted_log_softmax(xp, x, axis):
     # e^(x - c) cannot overflow, and the largest term is e^0 = 1: the sum lies in [1, n] and its
     # log is finite. Without the shift, e^x overflows for x > 88 (float32) and gives inf/inf.
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - xp.log(_exp(xp, shifted).sum(axis=axis, keepdims=True))
+    return shifted - xp.log(sum_keepdims(xp, _exp(xp, shifted), axis))
 
 
 def _divide_or_nan(xp, a, denom):
@@ -83,7 +83,7 @@ class Softmax(Function):
             return x.copy()
         # NOTE: shift by the max so that no exponent is positive (see _shifted_log_softmax).
         e = _exp(xp, x - x.max(axis=dim, keepdims=True))
-        e /= e.sum(axis=dim, keepdims=True)
+        e /= sum_keepdims(xp, e, dim)
         ctx.save_for_backward(e)
         return e
 
@@ -91,7 +91,7 @@ class Softmax(Function):
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         gy = grad * y
-        return gy - y * gy.sum(axis=ctx.dim, keepdims=True)
+        return gy - y * sum_keepdims(ctx.xp, gy, ctx.dim)
 
 
 class LogSoftmax(Function):
@@ -109,7 +109,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad - _exp(ctx.xp, out) * grad.sum(axis=ctx.dim, keepdims=True)
+        return grad - _exp(ctx.xp, out) * sum_keepdims(ctx.xp, grad, ctx.dim)
 
 
 # ---------------------------------------------------------------- losses
