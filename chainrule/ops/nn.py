@@ -369,12 +369,14 @@ def erf(xp, x):
     float64: Cody's three rational approximations (1969) on |x| <= 0.46875, 0.46875 < |x| <= 4
     and |x| > 4, selected elementwise, accurate to double precision. float32 and narrower: one
     rational function on x clipped to [-4, 4] (outside, erf rounds to +-1), evaluated in
-    float64 and rounded: within 2 ulps of float32, at a third of the cost of Cody's.
+    float64 and rounded: within 2 ulps of float32, at a third of the cost of Cody's. On CuPy,
+    Cody's approximations in x's dtype.
 
     NOTE: SciPy's compiled erf is no faster on float32 than Cody's, and importing
     ``scipy.special`` costs ~18 MB of resident memory.
     """
-    if x.dtype.itemsize > 4:
+    if x.dtype.itemsize > 4 or xp.__name__ != "numpy":
+        # CuPy: Cody's branches in x's own dtype (GPUs are slow at float64).
         return _cody_erf(xp, x)
     # NOTE: evaluated in float32, Horner's rule without fused multiply-adds loses up to 7 ulps
     # near |x| = 3; float64 arithmetic on float32-sized inputs keeps it within 2.
