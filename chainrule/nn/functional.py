@@ -1677,7 +1677,7 @@ def scaled_dot_product_attention(
         keep = to_device((kept * factor).astype(query.data.dtype), dev)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
-    return attention(query, key, value, bias, keep, scale=float(scale))
+    return attention(query, key, value, bias, keep, scale=float(scale), causal=bool(is_causal))
 
 
 def _repeat_heads(x: Tensor, times: int) -> Tensor:

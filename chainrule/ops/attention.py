@@ -102,15 +102,25 @@ def _softmax_again(xp, s, m, total):
 # about this many elements (16 MiB in float32), so that their memory stays bounded whatever the
 # sequence length, and a block's temporaries are still in cache when the next pass reads them.
 _BLOCK_ELEMENTS = 1 << 22
+# With a causal mask, a block of rows i..j-1 sees only keys 0..j-1: cutting the rows into at
+# least this many blocks (of at least _CAUSAL_MIN_ELEMENTS scores each) skips most of the
+# masked upper triangle, about (n - 1) / 2n of the work for n blocks.
+_CAUSAL_BLOCKS = 8
+_CAUSAL_MIN_ELEMENTS = 1 << 18
 
 
-def _row_blocks(q, k, L: int, S: int) -> list:
-    """(start, stop) ranges of query rows, one block when the whole score matrix is small."""
+def _row_blocks(q, k, L: int, S: int, causal: bool) -> list:
+    """(start, stop) ranges of query rows: one block when the score matrix is small, the last
+    rows first (with a causal mask the last block sees every key, so the arrays that add up
+    the blocks' dk and dv start full-size)."""
     n = S
     for d in _broadcast_batch(q.shape[:-2], k.shape[:-2]):
         n *= d
-    rows = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    return [(i, min(i + rows, L)) for i in range(0, L, rows)]
+    n = max(n, 1)
+    rows = max(1, _BLOCK_ELEMENTS // n)
+    if causal:
+        rows = min(rows, max(-(-L // _CAUSAL_BLOCKS), -(-_CAUSAL_MIN_ELEMENTS // n)))
+    return [(i, min(i + rows, L)) for i in range(0, L, rows)][::-1]
 
 
 def _broadcast_batch(a: tuple, b: tuple) -> tuple:
@@ -120,11 +130,20 @@ def _broadcast_batch(a: tuple, b: tuple) -> tuple:
 
 
 def _rows(a, i: int, j: int, L: int):
-    """Rows i:j (axis -2) of an array broadcastable to (..., L, S): a view, or ``a`` itself
-    when it does not vary along the rows (or the block is every row)."""
-    if a is None or a.ndim < 2 or a.shape[-2] == 1 or (i == 0 and j == L):
-        return a
-    return a[..., i:j, :]
+    """Rows i:j (axis -2) of an array shaped (..., L, X): a view, or ``a`` when the block is
+    every row."""
+    return a if i == 0 and j == L else a[..., i:j, :]
+
+
+def _block(a, i: int, j: int, L: int, stop: int, S: int):
+    """Rows i:j and keys :stop of a mask broadcastable to (..., L, S) (dims of size 1 kept)."""
+    if a is None:
+        return None
+    if a.ndim >= 2 and a.shape[-2] != 1 and not (i == 0 and j == L):
+        a = a[..., i:j, :]
+    if stop < S and a.shape[-1] != 1:
+        a = a[..., :stop]
+    return a
 
 
 def _into(full, part, i: int, j: int, L: int, xp):
@@ -137,11 +156,14 @@ def _into(full, part, i: int, j: int, L: int, xp):
     return full
 
 
-def _add(total, part):
-    """Accumulate a block's contribution (the first block's array is reused)."""
+def _add_keys(total, part, stop: int, S: int, xp):
+    """Add a block's contribution to dk or dv, which covers keys :stop (the first block's
+    array is reused when it covers them all)."""
     if total is None:
-        return part
-    total += part
+        if stop == S:
+            return part
+        total = xp.zeros(part.shape[:-2] + (S, part.shape[-1]), dtype=part.dtype)
+    total[..., :stop, :] += part
     return total
 
 
@@ -158,21 +180,25 @@ class ScaledDotProductAttention(Function):
     # NOTE: every row of the scores depends only on its own query, so both passes run over
     # blocks of query rows (see _BLOCK_ELEMENTS): dq is written block by block, dk and dv
     # add up every block's contribution. One block (the usual case) is the plain formula.
+    # ``causal`` says that ``bias`` is the causal mask (query r sees keys <= r), so a block
+    # of rows i..j-1 only needs keys :j.
 
     @staticmethod
-    def forward(ctx, q, k, v, bias, keep, scale):
+    def forward(ctx, q, k, v, bias, keep, scale, causal=False):
         xp = ctx.xp
         L, S = q.shape[-2], k.shape[-2]
         out = m = total = None
-        for i, j in _row_blocks(q, k, L, S):
-            s = _scores(xp, _rows(q, i, j, L), k, _rows(bias, i, j, L), scale)
+        for i, j in _row_blocks(q, k, L, S, causal):
+            stop = min(j, S) if causal else S
+            k_b, v_b = (k, v) if stop == S else (k[..., :stop, :], v[..., :stop, :])
+            s = _scores(xp, _rows(q, i, j, L), k_b, _block(bias, i, j, L, stop, S), scale)
             p, m_i, total_i = _safe_softmax(xp, s)
-            keep_i = _rows(keep, i, j, L)
-            if keep_i is not None:
-                p = p * keep_i
-            out = _into(out, xp.matmul(p, v), i, j, L, xp)
+            keep_b = _block(keep, i, j, L, stop, S)
+            if keep_b is not None:
+                p = p * keep_b
+            out = _into(out, xp.matmul(p, v_b), i, j, L, xp)
             m, total = _into(m, m_i, i, j, L, xp), _into(total, total_i, i, j, L, xp)
-        ctx.scale = scale
+        ctx.scale, ctx.causal = scale, causal
         ctx.save_for_backward(q, k, v, bias, keep, m, total)  # not P: see the module notes
         return out
 
@@ -181,21 +207,24 @@ class ScaledDotProductAttention(Function):
         xp = ctx.xp
         q, k, v, bias, keep, m, total = ctx.saved_tensors
         need_q, need_k, need_v, need_bias = ctx.needs_input_grad[:4]
-        scale = ctx.scale
+        scale, causal = ctx.scale, ctx.causal
         L, S = q.shape[-2], k.shape[-2]
         gq = gk = gv = gbias = None
-        for i, j in _row_blocks(q, k, L, S):
-            q_i, g_i, keep_i = _rows(q, i, j, L), _rows(grad, i, j, L), _rows(keep, i, j, L)
-            s = _scores(xp, q_i, k, _rows(bias, i, j, L), scale)
+        for i, j in _row_blocks(q, k, L, S, causal):
+            stop = min(j, S) if causal else S
+            k_b, v_b = (k, v) if stop == S else (k[..., :stop, :], v[..., :stop, :])
+            q_i, g_i = _rows(q, i, j, L), _rows(grad, i, j, L)
+            keep_b = _block(keep, i, j, L, stop, S)
+            s = _scores(xp, q_i, k_b, _block(bias, i, j, L, stop, S), scale)
             p = _softmax_again(xp, s, _rows(m, i, j, L), _rows(total, i, j, L))
             if need_v:
-                pk = p if keep_i is None else p * keep_i
-                gv = _add(gv, xp.matmul(_swap(xp, pk), g_i))
+                pk = p if keep_b is None else p * keep_b
+                gv = _add_keys(gv, xp.matmul(_swap(xp, pk), g_i), stop, S, xp)
                 del pk
             if need_q or need_k or need_bias:
-                dp = xp.matmul(g_i, _swap(xp, v))
-                if keep_i is not None:
-                    dp *= keep_i
+                dp = xp.matmul(g_i, _swap(xp, v_b))
+                if keep_b is not None:
+                    dp *= keep_b
                 # softmax backward, row by row: dS = P * (dP - <dP, P>); einsum forms the row
                 # dot products without a score-sized temporary (3x faster than (dP * P).sum)
                 ds = dp
@@ -203,19 +232,26 @@ class ScaledDotProductAttention(Function):
                 ds *= p
                 del p
                 if need_q:
-                    gq_i = xp.matmul(ds, k)
+                    gq_i = xp.matmul(ds, k_b)
                     gq_i *= scale
                     gq = _into(gq, gq_i, i, j, L, xp)
                 if need_k:
                     gk_i = xp.matmul(_swap(xp, ds), q_i)
                     gk_i *= scale
-                    gk = _add(gk, gk_i)
+                    gk = _add_keys(gk, gk_i, stop, S, xp)
                 if need_bias:
-                    gbias = _into(gbias, ds, i, j, L, xp)
+                    if gbias is None:
+                        if i == 0 and j == L and stop == S:
+                            gbias = ds
+                            continue
+                        gbias = xp.zeros(ds.shape[:-2] + (L, S), dtype=ds.dtype)
+                    gbias[..., i:j, :stop] = ds  # 0 for the keys a causal block skipped
         return gq, gk, gv, gbias, None
 
 
-def attention(q: Tensor, k: Tensor, v: Tensor, bias=None, keep=None, scale: float = 1.0) -> Tensor:
+def attention(
+    q: Tensor, k: Tensor, v: Tensor, bias=None, keep=None, scale: float = 1.0, causal=False
+) -> Tensor:
     """softmax(scale q k^T + bias) (keep *) v, fused (no argument checks: see
     ``chainrule.nn.functional.scaled_dot_product_attention`` for the public function).
 
@@ -225,7 +261,9 @@ def attention(q: Tensor, k: Tensor, v: Tensor, bias=None, keep=None, scale: floa
         keep: None, or a constant array broadcastable to (..., L, S): the dropout mask of the
             weights, already scaled by 1/(1 - p).
         scale: multiplies q k^T.
+        causal: ``bias`` is the causal mask (0 where key j <= query i, -inf above), which lets
+            long sequences skip the masked keys block by block.
 
     Shape: output (..., L, Ev), the batch dims broadcast.
     """
-    return ScaledDotProductAttention.apply(q, k, v, bias, keep, scale=scale)
+    return ScaledDotProductAttention.apply(q, k, v, bias, keep, scale=scale, causal=causal)

@@ -216,7 +216,7 @@ def test_sdpa_in_blocks_of_query_rows_equals_one_block(monkeypatch, mask_kind):
 
     whole_y, whole_grads = run()
     monkeypatch.setattr(attention_op, "_BLOCK_ELEMENTS", 2 * 6 * 5)  # 2 rows of 6 x 5 scores
-    assert len(attention_op._row_blocks(*[np.empty(s) for s in shapes[:2]], 7, 5)) == 4
+    assert len(attention_op._row_blocks(*[np.empty(s) for s in shapes[:2]], 7, 5, False)) == 4
     y, grads = run()
     np.testing.assert_allclose(y, whole_y, rtol=1e-12, atol=1e-12)
     for g, want in zip(grads, whole_grads, strict=True):
@@ -728,6 +728,30 @@ def test_docstring_examples_run(module):
         optionflags=doctest.NORMALIZE_WHITESPACE,
     )
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_causal_sdpa_in_blocks_skips_masked_keys_and_matches_torch(monkeypatch, torch):
+    # Causal attention in blocks of rows only looks at the keys a block can see; values and
+    # gradients must equal torch's, for L == S and L > S, with a ragged last block.
+    from chainrule.ops import attention as attention_op
+
+    monkeypatch.setattr(attention_op, "_BLOCK_ELEMENTS", 3 * 2 * 9)
+    rng = np.random.default_rng(1)
+    for L, S in ((9, 9), (9, 6)):
+        arrays = [rng.standard_normal(s) for s in ((2, L, 4), (2, S, 4), (2, S, 3))]
+        assert (
+            len(attention_op._row_blocks(*[np.empty(a.shape) for a in arrays[:2]], L, S, True)) > 2
+        )
+        ours = [cr.tensor(a, requires_grad=True) for a in arrays]
+        theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        y = F.scaled_dot_product_attention(*ours, is_causal=True)
+        yt = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True)
+        cot = np.cos(np.arange(y.numel())).reshape(y.shape)
+        y.backward(cr.tensor(cot))
+        yt.backward(torch.tensor(cot))
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-10)
+        for a, b in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_sdpa_is_quiet_under_errstate_raise_and_flushes_tiny_weights():
