@@ -142,7 +142,11 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
         in_grads = ctx.fn.backward(ctx, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
-        elif len(in_grads) > 1:
+        elif len(in_grads) == 2:  # the common case of _note_shared, inline
+            a, b = in_grads
+            if a is b and a is not None and parents[0] is not None and parents[1] is not None:
+                shared.add(id(a))
+        elif len(in_grads) > 2:
             _note_shared(in_grads, parents, shared)
         if not retain_graph:
             ctx.saved_tensors = None  # frees the saved arrays; marks the node as run
@@ -194,11 +198,6 @@ def _writeable(a) -> bool:
 
 def _note_shared(in_grads: tuple, parents, shared: set) -> None:
     """Mark arrays that a backward handed to more than one input that needs a gradient."""
-    if len(in_grads) == 2:
-        a, b = in_grads
-        if a is b and a is not None and parents[0] is not None and parents[1] is not None:
-            shared.add(id(a))
-        return
     seen = set()
     for p, gi in zip(parents, in_grads):
         if gi is not None and p is not None:
