@@ -338,17 +338,28 @@ class Tensor:
                 f"{op}: the result of shape {tuple(value.shape)} cannot be written in place into "
                 f"a tensor of shape {tuple(self.data.shape)}"
             )
-        if result._requires_grad and self._is_view:
-            raise RuntimeError(
-                f"{op}: in-place operations with autograd on a view are not supported; "
-                "apply the operation to the base tensor or use an out-of-place op"
-            )
+        if result._requires_grad and self._is_view and "_view_root" in self.__dict__:
+            from chainrule.ops.views import write_through_view
+
+            return write_through_view(self, result, op)
         self._device.xp.copyto(self.data, value, casting="unsafe")
         self._version[0] += 1
         if result._requires_grad:
             # result's node has the old self as parent; rebinding keeps the graph correct.
             self._set_node(result._ctx)
             self._requires_grad = True
+        return self
+
+    def _mark_view(self, base: Tensor) -> Tensor:
+        """Record that self's array is a view into ``base``'s memory: both share the version
+        counter, and self remembers its root (the tensor at the start of the chain of views)
+        and the root's node now, so that an in-place change of either one can be followed in
+        the graph (``chainrule.ops.views``)."""
+        self._version = base._version
+        self._is_view = True
+        root = base.__dict__.get("_view_root", base) if base._is_view else base
+        self.__dict__["_view_root"] = root
+        self.__dict__["_root_node"] = root._ctx
         return self
 
     def _set_node(self, ctx) -> None:
@@ -378,6 +389,8 @@ class Tensor:
         backward (``y.mul_(x)`` needs the old y for x's gradient) and the in-place write is
         about to overwrite self's memory. Otherwise it shares memory (optimizer updates).
         """
+        if self._is_view:
+            _refresh_if_stale(self)
         recording = _grad_enabled.get() and (
             self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
         )
@@ -1084,6 +1097,15 @@ def _summarized(arr: np.ndarray, edge: int = 3) -> np.ndarray:
                 [arr.take(range(edge), axis), arr.take(range(n - edge, n), axis)], axis
             )
     return arr
+
+
+def _refresh_if_stale(view: Tensor) -> None:
+    """Bring a view's node up to date if its root was changed in place since (see
+    ``chainrule.ops.views``); a dictionary lookup when nothing changed."""
+    d = view.__dict__
+    root = d.get("_view_root")
+    if root is not None and root._ctx is not d["_root_node"]:
+        _ops.views.refresh_view(view)
 
 
 from chainrule import ops as _ops  # noqa: E402  (ops import Tensor: resolve the cycle here)

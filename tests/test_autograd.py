@@ -392,3 +392,36 @@ def test_fan_in_accumulation_never_writes_into_arrays_others_hold(torch):
             got = (gh.numpy(), x.grad.numpy(), seen[0].numpy())
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w)
+
+
+def test_views_follow_inplace_changes_like_torch(torch):
+    # A view used after its base changed in place sees the new values in its gradient, and
+    # an in-place op on a view changes its base in the graph too.
+    def stale(lib, x):
+        y = x * 1.0
+        v = y[:, 0]
+        y.mul_(3.0)
+        return v.sum()
+
+    def through_view(lib, x):
+        y = x * 1.0
+        y[:, 0] *= 3.0
+        return (y * y).sum()
+
+    xs = np.array([[1.0, 2.0], [3.0, 4.0]])
+    for case in (stale, through_view):
+        grads = []
+        for lib in (cr, torch):
+            x = lib.tensor(xs, requires_grad=True)
+            case(lib, x).backward()
+            grads.append(x.grad.numpy())
+        np.testing.assert_allclose(grads[0], grads[1])
+
+
+def test_inplace_on_views_refuses_what_torch_refuses():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+        w[0].mul_(2.0)
+    y = w * 1.0
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        y[:1].expand(3).add_(w[0])

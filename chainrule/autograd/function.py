@@ -162,11 +162,15 @@ class Function:
         n = len(inputs)
         a = inputs[0] if n else None
         if n == 1 and isinstance(a, Tensor):
+            if a._is_view:
+                _refresh_if_stale(a)
             arrays = (a.data,)
             dev = a._device
             any_needs = a._requires_grad
             needs, parents = ((True,), (a,)) if any_needs else ((False,), (None,))
         elif n == 2 and isinstance(a, Tensor) and not isinstance(inputs[1], Tensor):
+            if a._is_view:
+                _refresh_if_stale(a)
             arrays = (a.data, inputs[1])
             dev = a._device
             any_needs = a._requires_grad
@@ -235,6 +239,8 @@ def _unpack(cls, inputs):
     any_needs = False
     for t in inputs:
         if isinstance(t, Tensor):
+            if t._is_view:
+                _refresh_if_stale(t)
             arrays.append(t.data)
             if t._requires_grad:
                 any_needs = True
@@ -281,6 +287,6 @@ def _check_finite(array, op: str, phase: str, ctx) -> None:
 
 
 from chainrule.backend import cpu as _cpu  # noqa: E402
-from chainrule.tensor import Tensor  # noqa: E402
+from chainrule.tensor import Tensor, _refresh_if_stale  # noqa: E402
 
 _new_context = object.__new__

@@ -3,6 +3,7 @@
 ``chainrule.ops`` is the namespace Tensor methods delegate to; ``chainrule`` re-exports it.
 """
 
+from chainrule.ops import views  # Tensor's in-place and view bookkeeping uses it
 from chainrule.ops.common import cast
 from chainrule.ops.common import to_device_op as to_device
 from chainrule.ops.elementwise import (
@@ -127,5 +128,5 @@ from chainrule.ops.reduce import (
     var,
 )
 
-_FAMILIES = {"common", "elementwise", "reduce", "movement", "indexing", "linalg", "nn"}
+_FAMILIES = {"common", "elementwise", "reduce", "movement", "indexing", "linalg", "nn", "views"}
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _FAMILIES]

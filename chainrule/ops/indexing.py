@@ -422,8 +422,7 @@ def getitem(x: Tensor, index) -> Tensor:
     pre, post = _parse_index(x, index)
     out = GetItem.apply(x, pre=pre, post=post)
     if post is None:
-        out._version = x._version  # a view: in-place writes through either are seen by both
-        out._is_view = True
+        out._mark_view(x)  # a view: in-place writes through either are seen by both
     return out
 
 

@@ -32,8 +32,7 @@ def _as_view(out: Tensor, x: Tensor) -> Tensor:
         # NumPy (and CuPy) point a view's base at the array that owns the memory.
         root = x.data.base if x.data.base is not None else x.data
         if base is root:
-            out._version = x._version
-            out._is_view = True
+            out._mark_view(x)
     return out
 
 
