@@ -6,6 +6,8 @@ the maths lives there, next to each op's backward.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from chainrule import dtypes
@@ -338,10 +340,8 @@ class Tensor:
                 f"{op}: the result of shape {tuple(value.shape)} cannot be written in place into "
                 f"a tensor of shape {tuple(self.data.shape)}"
             )
-        if result._requires_grad and self._is_view and "_view_root" in self.__dict__:
-            from chainrule.ops.views import write_through_view
-
-            return write_through_view(self, result, op)
+        if result._requires_grad and self._is_view and _view_root(self) is not None:
+            return _ops.views.write_through_view(self, result, op)
         self._device.xp.copyto(self.data, value, casting="unsafe")
         self._version[0] += 1
         if result._requires_grad:
@@ -357,9 +357,13 @@ class Tensor:
         the graph (``chainrule.ops.views``)."""
         self._version = base._version
         self._is_view = True
-        root = base.__dict__.get("_view_root", base) if base._is_view else base
-        self.__dict__["_view_root"] = root
-        self.__dict__["_root_node"] = root._ctx
+        root = _view_root(base) if base._is_view else None
+        if root is None:
+            root = base
+        # NOTE: a weak reference and the node's number, not the node: a view kept for logging
+        # must not keep the root's graph alive.
+        self.__dict__["_view_root"] = weakref.ref(root)
+        self.__dict__["_root_seq"] = _node_number(root)
         return self
 
     def _set_node(self, ctx) -> None:
@@ -1099,13 +1103,23 @@ def _summarized(arr: np.ndarray, edge: int = 3) -> np.ndarray:
     return arr
 
 
+def _view_root(view: Tensor):
+    """The live tensor at the start of ``view``'s chain of views, or None."""
+    ref = view.__dict__.get("_view_root")
+    return None if ref is None else ref()
+
+
+def _node_number(t: Tensor) -> int:
+    """The creation number of t's node (0 without one): unique, so it tells nodes apart."""
+    return 0 if t._ctx is None else t._ctx.seq
+
+
 def _refresh_if_stale(view: Tensor) -> None:
     """Bring a view's node up to date if its root was changed in place since (see
-    ``chainrule.ops.views``); a dictionary lookup when nothing changed."""
-    d = view.__dict__
-    root = d.get("_view_root")
-    if root is not None and root._ctx is not d["_root_node"]:
-        _ops.views.refresh_view(view)
+    ``chainrule.ops.views``); two lookups when nothing changed."""
+    root = _view_root(view)
+    if root is not None and _node_number(root) != view.__dict__["_root_seq"]:
+        _ops.views.refresh_view(view, root)
 
 
 from chainrule import ops as _ops  # noqa: E402  (ops import Tensor: resolve the cycle here)

@@ -425,3 +425,18 @@ def test_inplace_on_views_refuses_what_torch_refuses():
     y = w * 1.0
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         y[:1].expand(3).add_(w[0])
+
+
+def test_a_view_kept_after_no_grad_does_not_keep_the_graph_alive():
+    import gc
+    import weakref
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    node = weakref.ref(y.grad_fn)
+    with cr.no_grad():
+        kept = y[0]  # e.g. a prediction kept for logging
+    del y
+    gc.collect()
+    assert node() is None
+    assert kept.item() == 2.0

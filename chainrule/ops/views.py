@@ -103,8 +103,7 @@ class ViewScatter(Function):
 def write_through_view(view: Tensor, result: Tensor, op: str) -> Tensor:
     """``view`` (a view, with autograd) takes the value of ``result`` in place: the root's
     memory changes with it, so the root gets a ViewScatter node."""
-    d = view.__dict__
-    root = d["_view_root"]
+    root = view.__dict__["_view_root"]()  # alive: Tensor._inplace_result checked
     if root._requires_grad and root._ctx is None:
         raise RuntimeError(
             f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
@@ -125,20 +124,18 @@ def write_through_view(view: Tensor, result: Tensor, op: str) -> Tensor:
     node = ViewScatter.apply(before, view, positions, root.data)._ctx
     root._set_node(node)
     root._requires_grad = True
-    d["_root_node"] = node
+    view.__dict__["_root_seq"] = node.seq
     return view
 
 
-def refresh_view(view: Tensor) -> None:
-    """If ``view``'s root got a new node since the view last looked (an in-place op with
-    autograd on the root), give the view a ViewGather node reading from the root's new one."""
-    d = view.__dict__
-    root = d.get("_view_root")
-    if root is None or root._ctx is d["_root_node"] or not is_grad_enabled():
-        return
+def refresh_view(view: Tensor, root: Tensor) -> None:
+    """``view``'s root got a new node since the view last looked (an in-place op with autograd
+    on the root): give the view a ViewGather node that reads from the root's new one."""
+    if not is_grad_enabled():
+        return  # nothing is recorded now; the view is brought up to date when it next is
     xp = view._device.xp
     positions = view_positions(xp, root.data, view.data, "view")
     gathered = ViewGather.apply(root, view.data, positions)
     view._set_node(gathered._ctx)
     view._requires_grad = gathered._requires_grad
-    d["_root_node"] = root._ctx
+    view.__dict__["_root_seq"] = 0 if root._ctx is None else root._ctx.seq
