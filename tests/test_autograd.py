@@ -440,3 +440,22 @@ def test_a_view_kept_after_no_grad_does_not_keep_the_graph_alive():
     gc.collect()
     assert node() is None
     assert kept.item() == 2.0
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_view_positions_match_the_elements_each_view_shows(order):
+    from chainrule.ops.views import view_positions
+
+    root = np.asarray(np.arange(60.0).reshape(3, 4, 5), order=order)  # value = C position
+    views = [
+        root[1],
+        root[:, 1:3, ::2],
+        root.transpose(2, 0, 1)[1:, :, 2],
+        root[None, 2, :, 1:2],
+        np.broadcast_to(root[:1, :1, 3], (4, 1)),
+    ]
+    if order == "C":
+        views.append(root.reshape(12, 5)[3:9:3])
+    for v in views:
+        assert np.shares_memory(v, root)
+        np.testing.assert_array_equal(view_positions(np, root, v, "test"), v)

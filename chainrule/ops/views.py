@@ -44,16 +44,18 @@ def view_positions(xp, root, view, op: str, writing: bool = False):
             "or an out-of-place op"
         )
     item = root.itemsize
-    # An index array laid out in memory exactly like root, holding each element's C-order
-    # position; the view's offset and strides then pick the view's positions out of it.
-    order = "C" if root.flags.c_contiguous else "F"
-    pos = xp.empty(root.shape, dtype=np.intp, order=order)
-    pos[...] = xp.arange(root.size, dtype=np.intp).reshape(root.shape)
-    flat = pos.ravel(order="K")
-    offset = (_address(xp, view) - _address(xp, root)) // item
-    strides = tuple(s // item * flat.itemsize for s in view.strides)
-    as_strided = xp.lib.stride_tricks.as_strided
-    return xp.array(as_strided(flat[offset:], shape=view.shape, strides=strides))
+    # Each element's memory offset from root's start, in elements: the view's offset plus
+    # index times stride along every dim (arrays of the view's size only).
+    pos = xp.asarray((_address(xp, view) - _address(xp, root)) // item, dtype=np.intp)
+    for d, (n, stride) in enumerate(zip(view.shape, view.strides)):
+        shape = [1] * view.ndim
+        shape[d] = n
+        pos = pos + xp.arange(n, dtype=np.intp).reshape(shape) * (stride // item)
+    pos = xp.broadcast_to(pos, view.shape)
+    if root.flags.c_contiguous:  # memory order is C order
+        return xp.array(pos)
+    # F-contiguous root: turn memory (F-order) offsets into C-order positions
+    return xp.ravel_multi_index(xp.unravel_index(pos, root.shape, order="F"), root.shape)
 
 
 class ViewGather(Function):
