@@ -384,6 +384,9 @@ class Tensor:
             if "_before_inplace" in d:
                 before.__dict__["_before_inplace"] = d["_before_inplace"]
             d["_before_inplace"] = before
+            # Hooks registered so far belong to the old value (as in PyTorch): they see the
+            # gradient with respect to it, which the stand-in receives.
+            before._hooks, self._hooks = self._hooks, None
         self._ctx = ctx
 
     def _snapshot(self, *others) -> Tensor:

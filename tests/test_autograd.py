@@ -459,3 +459,20 @@ def test_view_positions_match_the_elements_each_view_shows(order):
     for v in views:
         assert np.shares_memory(v, root)
         np.testing.assert_array_equal(view_positions(np, root, v, "test"), v)
+
+
+def test_hooks_registered_before_an_inplace_op_see_the_old_values_gradient(torch):
+    got = []
+    for lib in (cr, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2.0
+        seen = []
+        y.register_hook(lambda g, seen=seen: seen.append(g.detach().numpy().copy()))
+        z = y * 3.0
+        y.mul_(2.0)
+        (z.sum() + y.sum()).backward()
+        got.append((seen, x.grad.numpy()))
+    (ours, ours_x), (theirs, theirs_x) = got
+    assert len(ours) == len(theirs) == 1
+    np.testing.assert_allclose(ours[0], theirs[0])  # d/d(y before mul_) = 3 + 2
+    np.testing.assert_allclose(ours_x, theirs_x)
