@@ -293,7 +293,9 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
-        self._ctx = None
+        """Cut self from the graph in place; nodes recorded before keep their path through
+        its old node (see ``_set_node``)."""
+        self._set_node(None)
         self._requires_grad = False
         return self
 

@@ -240,7 +240,11 @@ def test_users_recorded_before_an_inplace_op_get_the_old_value_gradient():
 
 
 def test_users_recorded_before_copy_or_fill_keep_their_gradient():
-    for overwrite in (lambda y: y.copy_(cr.ones(2)), lambda y: y.fill_(0.0)):
+    for overwrite in (
+        lambda y: y.copy_(cr.ones(2)),
+        lambda y: y.fill_(0.0),
+        lambda y: y.detach_(),
+    ):
         x = cr.tensor([1.0, 2.0], requires_grad=True)
         y = x * 1.0
         z = y * 2.0
