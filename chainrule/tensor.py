@@ -76,6 +76,8 @@ class Tensor:
     # ---------------------------------------------------------------- attributes
     @property
     def requires_grad(self) -> bool:
+        if self._is_view:
+            _refresh_if_stale(self)  # a view's base may have joined a graph in place since
         return self._requires_grad
 
     @requires_grad.setter
@@ -142,12 +144,14 @@ class Tensor:
     @property
     def grad_fn(self):
         """The node that created this tensor (None for leaves), e.g. ``<MulBackward object>``."""
+        if self._is_view:
+            _refresh_if_stale(self)
         return self._ctx
 
     @property
     def is_leaf(self) -> bool:
         """True for tensors not created by a recorded op (user-made, or not requiring grad)."""
-        return self._ctx is None
+        return self.grad_fn is None
 
     @property
     def _version_number(self) -> int:
@@ -295,6 +299,8 @@ class Tensor:
     def detach_(self) -> Tensor:
         """Cut self from the graph in place; nodes recorded before keep their path through
         its old node (see ``_set_node``)."""
+        if self._is_view and _view_root(self) is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._set_node(None)
         self._requires_grad = False
         return self
@@ -342,14 +348,22 @@ class Tensor:
                 f"{op}: the result of shape {tuple(value.shape)} cannot be written in place into "
                 f"a tensor of shape {tuple(self.data.shape)}"
             )
-        if result._requires_grad and self._is_view and _view_root(self) is not None:
-            return _ops.views.write_through_view(self, result, op)
+        recording = _grad_enabled.get()
+        if self._is_view and recording:
+            root = _view_root(self)
+            if root is not None and (result._requires_grad or root._requires_grad):
+                return _ops.views.write_through_view(self, result, op)
         self._device.xp.copyto(self.data, value, casting="unsafe")
         self._version[0] += 1
         if result._requires_grad:
             # result's node has the old self as parent; rebinding keeps the graph correct.
             self._set_node(result._ctx)
             self._requires_grad = True
+        elif recording and self._ctx is not None:
+            # Overwritten with values that need no gradient (copy_ of a constant): self's
+            # history no longer matters for what it holds now.
+            self._set_node(None)
+            self._requires_grad = False
         return self
 
     def _mark_view(self, base: Tensor) -> Tensor:
@@ -889,9 +903,15 @@ class Tensor:
         self._check_inplace("fill_")
         if isinstance(value, Tensor) and value._requires_grad:
             return self.copy_(value)
-        self.data[...] = value.data if isinstance(value, Tensor) else value
+        value = value.data if isinstance(value, Tensor) else value
+        if self._is_view and _grad_enabled.get():
+            root = _view_root(self)
+            if root is not None and root._requires_grad:  # the root's graph must see it
+                filled = self._device.xp.full(self.data.shape, value, self.data.dtype)
+                return self._inplace_result(Tensor._make(filled, self._device), "fill_")
+        self.data[...] = value
         self._version[0] += 1
-        if self._ctx is not None:
+        if self._ctx is not None and _grad_enabled.get():
             # Overwriting every element of a non-leaf with a constant cuts its history.
             self._set_node(None)
             self._requires_grad = False

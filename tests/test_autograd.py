@@ -480,3 +480,14 @@ def test_hooks_registered_before_an_inplace_op_see_the_old_values_gradient(torch
     assert len(ours) == len(theirs) == 1
     np.testing.assert_allclose(ours[0], theirs[0])  # d/d(y before mul_) = 3 + 2
     np.testing.assert_allclose(ours_x, theirs_x)
+
+
+def test_copy_of_a_constant_into_a_graph_tensor_cuts_its_history(torch):
+    grads = []
+    for lib in (cr, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2.0
+        y.copy_(lib.ones(2))  # y now holds constants
+        (y * x).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1])

@@ -104,7 +104,8 @@ class ViewScatter(Function):
 
 def write_through_view(view: Tensor, result: Tensor, op: str) -> Tensor:
     """``view`` (a view, with autograd) takes the value of ``result`` in place: the root's
-    memory changes with it, so the root gets a ViewScatter node."""
+    memory changes with it, so the root gets a ViewScatter node (``result`` may be a constant
+    written into a root that needs a gradient: fill_, copy_)."""
     root = view.__dict__["_view_root"]()  # alive: Tensor._inplace_result checked
     if root._requires_grad and root._ctx is None:
         raise RuntimeError(
@@ -118,7 +119,8 @@ def write_through_view(view: Tensor, result: Tensor, op: str) -> Tensor:
     # The view takes over result's node (one node belongs to one tensor), then stands for
     # the written values in the root's new node.
     view._set_node(result._ctx)
-    view._requires_grad = True
+    view._requires_grad = result._requires_grad
+    view.__dict__["_root_seq"] = 0 if root._ctx is None else root._ctx.seq  # current again
     before = Tensor._make(root.data, root._device)  # stands for the root's old value
     before._requires_grad, before._ctx = root._requires_grad, root._ctx
     if before._ctx is not None:
