@@ -438,8 +438,17 @@ def add(a, b, alpha=1) -> Tensor:
     return Add.apply(*binary_operands(a, b, "add"))
 
 
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or (isinstance(x, Tensor) and x.data.dtype == bool)
+
+
 def sub(a, b, alpha=1) -> Tensor:
     """a - alpha * b, broadcasting."""
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     if alpha != 1:
         b = mul(b, alpha)
     return Sub.apply(*binary_operands(a, b, "sub"))
@@ -479,16 +488,30 @@ multiply = mul
 subtract = sub
 
 
+def _no_integer_division_by_zero(a, b, op: str) -> None:
+    """Integer division by zero has no answer: refuse it (NumPy would return 0), and bool
+    operands, as PyTorch does."""
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError(f'{op}: "{op}" is not implemented for bool tensors')
+    if _dtype_of(a, b).kind in "iub":
+        xp = _device_of(a, b).xp
+        if bool((xp.asarray(_raw(b)) == 0).any()):
+            raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
+
+
 def floor_divide(a, b) -> Tensor:
     """floor(a / b) (not differentiable)."""
     a, b = binary_operands(a, b, "floor_divide")
+    _no_integer_division_by_zero(a, b, "floor_divide")
     xp = _device_of(a, b).xp
     return Tensor._make(xp.floor_divide(_raw(a), _raw(b)), _device_of(a, b))
 
 
 def remainder(a, b) -> Tensor:
     """a % b with the sign of b (Python's and PyTorch's convention)."""
-    return Remainder.apply(*binary_operands(a, b, "remainder"))
+    a, b = binary_operands(a, b, "remainder")
+    _no_integer_division_by_zero(a, b, "remainder")
+    return Remainder.apply(a, b)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -500,6 +523,14 @@ negative = neg
 
 def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
     """a ** b; the exponent may be a number or a tensor."""
+    if _is_bool(a) and isinstance(b, Tensor) and b.data.dtype == bool:
+        raise RuntimeError('pow: "pow" is not implemented for bool ** bool tensor')
+    if isinstance(a, Tensor) and a.data.dtype == bool:
+        a, b = binary_operands(a, b, "pow")  # bool ** int is int64, bool ** bool is bool
+        if _is_bool(a) and _is_bool(b):
+            xp = _device_of(a, b).xp
+            return Tensor._make(xp.logical_or(_raw(a), xp.logical_not(_raw(b))), _device_of(a, b))
+        return Pow.apply(a, b)
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
         if a.data.dtype.kind != "f" and (isinstance(b, float) or b < 0):
             a = _to_float(a) if isinstance(b, float) else a
