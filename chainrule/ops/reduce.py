@@ -476,6 +476,8 @@ def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def _arg_extreme(x: Tensor, dim, keepdim: bool, op: str, pick) -> Tensor:
     xp = x._device.xp
+    if x.data.dtype == bool:
+        raise RuntimeError(f"{op}(): does not support bool input (as in PyTorch); use .int()")
     if dim is None:
         _check_nonempty(x, op, None)
         index = pick(x.data.reshape(-1))
@@ -574,15 +576,18 @@ def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     return Cumsum.apply(x, axis=axis if x.data.ndim else None, dtype=acc)
 
 
+def _truth(x: Tensor, dim, keepdim: bool, op: str) -> Tensor:
+    xp = x._device.xp
+    out = xp.asarray(getattr(xp, op)(x.data, axis=_axes(x, dim, op), keepdims=keepdim))
+    # PyTorch keeps uint8 for uint8 inputs (a legacy of uint8 masks); bool otherwise.
+    return Tensor._make(out.astype(xp.uint8) if x.data.dtype == xp.uint8 else out, x._device)
+
+
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element over ``dim`` is non-zero (a bool tensor; not differentiable)."""
-    axes = _axes(x, dim, "all")
-    out = x._device.xp.all(x.data, axis=axes, keepdims=keepdim)
-    return Tensor._make(x._device.xp.asarray(out), x._device)
+    return _truth(x, dim, keepdim, "all")
 
 
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` is non-zero (a bool tensor; not differentiable)."""
-    axes = _axes(x, dim, "any")
-    out = x._device.xp.any(x.data, axis=axes, keepdims=keepdim)
-    return Tensor._make(x._device.xp.asarray(out), x._device)
+    return _truth(x, dim, keepdim, "any")
