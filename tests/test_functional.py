@@ -224,6 +224,12 @@ def test_cross_entropy_all_ignored_is_nan(torch):
     ref = torch.nn.functional.cross_entropy(torch.zeros(2, 3), torch.tensor([-100, -100]))
     assert math.isnan(loss.item()) and math.isnan(ref.item())
     assert math.isnan(F.nll_loss(x, t).item())
+    # ... and, as in PyTorch, no element gets a gradient (0, not nan)
+    for loss_fn in (F.cross_entropy, F.nll_loss):
+        x.grad = None
+        with np.errstate(all="raise"):
+            loss_fn(x, t).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
 
 
 def test_cross_entropy_backward_is_softmax_minus_onehot():

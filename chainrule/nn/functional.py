@@ -648,7 +648,10 @@ def nll_loss(
     if reduction == "sum":
         return total
     denom = float(wt.sum())
-    return ops.div(total, denom) if denom != 0 else ops.mul(total, math.nan)
+    if denom == 0:
+        # Every target ignored: the mean is nan and, as in PyTorch, no input gets a gradient.
+        return ops.add(ops.mul(total, 0.0), math.nan)
+    return ops.div(total, denom)
 
 
 def kl_div(

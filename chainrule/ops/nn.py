@@ -169,7 +169,9 @@ class CrossEntropy(Function):
         xp = ctx.xp
         axis, eps = ctx.axis, ctx.eps
         if ctx.reduction == "mean":
-            grad = _divide_or_nan(xp, grad, ctx.denom)
+            # Nothing counted (every target ignored): the loss is nan, and, as in PyTorch, no
+            # element gets a gradient (0 / 0 would make every gradient nan).
+            grad = grad / ctx.denom if float(ctx.denom) != 0 else xp.zeros_like(grad)
         g = grad  # per sample ('none') or one number
         gx = gt = None
         if ctx.probs:
