@@ -593,6 +593,9 @@ class Tensor:
     def movedim(self, source, destination):
         return _ops.movedim(self, source, destination)
 
+    def narrow(self, dim: int, start: int, length: int):
+        return _ops.narrow(self, dim, start, length)
+
     def expand(self, *sizes):
         return _ops.expand(self, _shape_args(sizes))
 

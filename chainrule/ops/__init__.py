@@ -92,6 +92,7 @@ from chainrule.ops.movement import (
     flatten,
     flip,
     movedim,
+    narrow,
     pad,
     permute,
     repeat,

@@ -107,6 +107,7 @@ SPECS = [
         lambda x: torch.narrow(x, 1, 1, 2),
         [((3, 4),), ((2, 3, 2),)],
     ),
+    both("narrow_method", lambda m, x: x.narrow(-1, 0, 1) * 2.0, [((3, 4),), ((2, 3, 2),)]),
     both("split_int", lambda m, x: m.cat(x.split(2, 1)[::-1], 1), [((3, 5),), ((2, 4, 2),)]),
     both(
         "split_sections",
