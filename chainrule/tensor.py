@@ -596,6 +596,62 @@ class Tensor:
     def narrow(self, dim: int, start: int, length: int):
         return _ops.narrow(self, dim, start, length)
 
+    def select(self, dim: int, index: int):
+        return _ops.select(self, dim, index)
+
+    def take(self, index):
+        return _ops.take(self, index)
+
+    def masked_select(self, mask):
+        return _ops.masked_select(self, mask)
+
+    def broadcast_to(self, *shape):
+        return _ops.broadcast_to(self, _shape_args(shape))
+
+    def repeat_interleave(self, repeats, dim=None):
+        return _ops.repeat_interleave(self, repeats, dim)
+
+    def fliplr(self):
+        return _ops.fliplr(self)
+
+    def flipud(self):
+        return _ops.flipud(self)
+
+    # ---------------------------------------------------------------- sorting and searching
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def nonzero(self, as_tuple: bool = False):
+        return _ops.nonzero(self, as_tuple)
+
+    def count_nonzero(self, dim=None):
+        return _ops.count_nonzero(self, dim)
+
+    # ---------------------------------------------------------------- linear algebra extras
+    def diag(self, diagonal: int = 0):
+        return _ops.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return _ops.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _ops.trace(self)
+
+    def mv(self, vec):
+        return _ops.mv(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     def expand(self, *sizes):
         return _ops.expand(self, _shape_args(sizes))
 
@@ -704,6 +760,95 @@ class Tensor:
 
     def tanh(self):
         return _ops.tanh(self)
+
+    def tan(self):
+        return _ops.tan(self)
+
+    def asin(self):
+        return _ops.asin(self)
+
+    def acos(self):
+        return _ops.acos(self)
+
+    def atan(self):
+        return _ops.atan(self)
+
+    def atan2(self, other):
+        return _ops.atan2(self, other)
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def sinh(self):
+        return _ops.sinh(self)
+
+    def cosh(self):
+        return _ops.cosh(self)
+
+    def erf(self):
+        return _ops.erf(self)
+
+    def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
+        return _ops.nan_to_num(self, nan, posinf, neginf)
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def absolute(self):
+        return _ops.abs(self)
+
+    def negative(self):
+        return _ops.neg(self)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ops.remainder(self, other)
+
+    def true_divide(self, other):
+        return _ops.div(self, other)
+
+    def nelement(self) -> int:
+        return int(self.data.size)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """self converted to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    # ---------------------------------------------------------------- new tensors like self
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return self._new("zeros", size, None, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return self._new("ones", size, None, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return self._new("zeros", size, None, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad: bool = False):
+        return self._new("full", (size,), fill_value, dtype, device, requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False):
+        """A new tensor from ``data`` with self's dtype and device unless given."""
+        return tensor(
+            data,
+            dtype=dtype or self.dtype,
+            device=device or self._device,
+            requires_grad=requires_grad,
+        )
+
+    def _new(self, kind, size, fill_value, dtype, device, requires_grad) -> Tensor:
+        """A tensor of ``size`` filled like ``kind``, with self's dtype and device by default."""
+        from chainrule import creation
+
+        shape = _shape_args(size)
+        kw = {"dtype": dtype or self.dtype, "device": device or self._device}
+        if kind == "full":
+            out = creation.full(shape, fill_value, **kw)
+        else:
+            out = getattr(creation, kind)(shape, **kw)
+        out.requires_grad = requires_grad
+        return out
 
     def sigmoid(self):
         return _ops.sigmoid(self)

@@ -233,6 +233,140 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
+class Tan(Function):
+    """y = tan x;  dy/dx = 1 + tan^2 x = 1 + y^2."""
+
+    rule = "d tan(x)/dx = 1 + tan(x)^2"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 + out * out)
+
+
+class Asin(Function):
+    """y = arcsin x (|x| <= 1);  dy/dx = 1 / sqrt(1 - x^2)."""
+
+    rule = "d asin(x)/dx = 1 / sqrt(1 - x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(1 - x * x)
+
+
+class Acos(Function):
+    """y = arccos x (|x| <= 1);  dy/dx = -1 / sqrt(1 - x^2)."""
+
+    rule = "d acos(x)/dx = -1 / sqrt(1 - x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad / ctx.xp.sqrt(1 - x * x)
+
+
+class Atan(Function):
+    """y = arctan x;  dy/dx = 1 / (1 + x^2)."""
+
+    rule = "d atan(x)/dx = 1 / (1 + x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x * x)
+
+
+class Atan2(Function):
+    """y = atan2(a, b), the angle of the point (b, a);
+    dy/da = b / (a^2 + b^2), dy/db = -a / (a^2 + b^2)."""
+
+    rule = "d atan2(a, b)/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        g = grad / (a * a + b * b)
+        need_a, need_b = ctx.needs_input_grad
+        return (g * b if need_a else None), (-g * a if need_b else None)
+
+
+class Sinh(Function):
+    """y = sinh x;  dy/dx = cosh x."""
+
+    rule = "d sinh(x)/dx = cosh(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.cosh(x)
+
+
+class Cosh(Function):
+    """y = cosh x;  dy/dx = sinh x."""
+
+    rule = "d cosh(x)/dx = sinh(x)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ctx.xp.sinh(x)
+
+
+class Erf(Function):
+    """y = erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt;  dy/dx = 2/sqrt(pi) e^(-x^2)."""
+
+    rule = "d erf(x)/dx = 2 / sqrt(pi) * exp(-x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        from chainrule.ops.nn import erf as _erf
+
+        ctx.save_for_backward(x)
+        return _erf(ctx.xp, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (1.1283791670955126 * exp_no_underflow(ctx.xp, -(x * x)))
+
+
 class Sin(Function):
     """y = sin x;  dy/dx = cos x."""
 
@@ -587,6 +721,71 @@ def sin(x: Tensor) -> Tensor:
 
 def cos(x: Tensor) -> Tensor:
     return Cos.apply(_to_float(x))
+
+
+def tan(x: Tensor) -> Tensor:
+    return Tan.apply(_to_float(x))
+
+
+def asin(x: Tensor) -> Tensor:
+    return Asin.apply(_to_float(x))
+
+
+def acos(x: Tensor) -> Tensor:
+    return Acos.apply(_to_float(x))
+
+
+def atan(x: Tensor) -> Tensor:
+    return Atan.apply(_to_float(x))
+
+
+def atan2(a: Tensor, b) -> Tensor:
+    """The angle of the point (b, a) in (-pi, pi], elementwise, broadcasting."""
+    a, b = binary_operands(_to_float(a), _to_float(b) if isinstance(b, Tensor) else b, "atan2")
+    return Atan2.apply(a, b)
+
+
+def sinh(x: Tensor) -> Tensor:
+    return Sinh.apply(_to_float(x))
+
+
+def cosh(x: Tensor) -> Tensor:
+    return Cosh.apply(_to_float(x))
+
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function, elementwise (differentiable)."""
+    return Erf.apply(_to_float(x))
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """x with nan, +inf and -inf replaced (by 0, the dtype's largest and lowest finite values
+    unless given); the gradient passes where x was finite and is 0 where it was replaced."""
+    if x.data.dtype.kind != "f":
+        return x.clone()
+    xp = x._device.xp
+    info = xp.finfo(x.data.dtype)
+    pos = float(info.max) if posinf is None else float(posinf)
+    neg = float(info.min) if neginf is None else float(neginf)
+    d = x.data
+    fill = xp.where(xp.isnan(d), nan, xp.where(d > 0, pos, neg)).astype(d.dtype)
+    return where(Tensor._make(xp.isfinite(d), x._device), x, Tensor._make(fill, x._device))
+
+
+def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """|a - b| <= atol + rtol |b|, elementwise (a bool tensor; not differentiable)."""
+    a, b = binary_operands(a, b, "isclose")
+    xp = _device_of(a, b).xp
+    out = xp.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor._make(xp.asarray(out), _device_of(a, b))
+
+
+def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+    """Whether every element of a and b is close (see ``isclose``): a Python bool."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).data.all())
 
 
 def tanh(x: Tensor) -> Tensor:

@@ -666,3 +666,33 @@ def masked_fill(x: Tensor, mask: Tensor, value) -> Tensor:
     else:
         v = xp.asarray(value, dtype=x.data.dtype)
     return MaskedFill.apply(x, m, v)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of x where ``mask`` (bool, broadcast with x) is True, as a 1-D tensor;
+    differentiable (the gradient goes back to the selected positions)."""
+    from chainrule.ops.movement import expand
+
+    m = mask.data if isinstance(mask, Tensor) else x._device.xp.asarray(mask)
+    if m.dtype != bool:
+        raise RuntimeError(f"masked_select: expected a bool mask, got dtype {m.dtype}")
+    shape = tuple(x._device.xp.broadcast_shapes(x.data.shape, m.shape))
+    xs = x if tuple(x.shape) == shape else expand(x, shape)
+    m = x._device.xp.broadcast_to(m, shape)
+    return getitem(xs, Tensor._make(m, x._device))
+
+
+def take(x: Tensor, index: Tensor) -> Tensor:
+    """x treated as 1-D (row-major) at ``index``; the result has index's shape."""
+    xp = x._device.xp
+    idx = _check_index_dtype(index, "take", xp)
+    n = x.data.size
+    _check_range(idx.reshape(-1), n, 0, "take", negative_ok=True)
+    flat = x.reshape(-1) if x.ndim != 1 else x
+    return getitem(flat, Tensor._make(xp.where(idx < 0, idx + n, idx), x._device))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """x with ``dim`` removed at position ``index`` (a view): ``x.select(1, 2)`` is x[:, 2]."""
+    dim = normalize_dim(dim, x.ndim, "select")
+    return getitem(x, (slice(None),) * dim + (int(index),))

@@ -430,3 +430,66 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                 f"{out_features}"
             )
     return Linear.apply(x, weight, bias)
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, shifted by ``offset``, as the last dim."""
+    return _diagonal(x, offset, dim1, dim2)
+
+
+def _diagonal(x: Tensor, offset: int, dim1: int, dim2: int) -> Tensor:
+    from chainrule.ops.common import normalize_dim
+    from chainrule.ops.indexing import getitem
+    from chainrule.ops.movement import movedim
+
+    d1, d2 = normalize_dim(dim1, x.ndim, "diagonal"), normalize_dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({d1})")
+    moved = movedim(x, (d1, d2), (-2, -1))
+    rows, cols = moved.shape[-2], moved.shape[-1]
+    n = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    xp = x._device.xp
+    i = xp.arange(n) - min(offset, 0)
+    j = xp.arange(n) + max(offset, 0)
+    return getitem(moved, (Ellipsis, Tensor._make(i, x._device), Tensor._make(j, x._device)))
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D x: a square matrix with x on the ``diagonal``-th diagonal; 2-D x: that diagonal."""
+    if x.ndim == 2:
+        return _diagonal(x, diagonal, 0, 1)
+    if x.ndim != 1:
+        raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
+    from chainrule.ops.indexing import setitem_
+
+    n = x.shape[0] + abs(diagonal)
+    xp = x._device.xp
+    out = Tensor._make(xp.zeros((n, n), dtype=x.data.dtype), x._device)
+    i = xp.arange(x.shape[0]) - min(diagonal, 0)
+    j = xp.arange(x.shape[0]) + max(diagonal, 0)
+    setitem_(out, (Tensor._make(i, x._device), Tensor._make(j, x._device)), x)
+    return out
+
+
+def trace(x: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
+    return _diagonal(x, 0, 0, 1).sum()
+
+
+def mv(a: Tensor, v: Tensor) -> Tensor:
+    """Matrix (n, m) times vector (m,): (n,)."""
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(
+            f"mv: expected a 2-D matrix and a 1-D vector, got {tuple(a.shape)} and {tuple(v.shape)}"
+        )
+    return matmul(a, v)
+
+
+def addmm(input: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (a @ b)."""
+    prod = mm(a, b)
+    if alpha != 1:
+        prod = prod * alpha
+    return (input if beta == 1 else input * beta) + prod

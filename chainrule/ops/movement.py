@@ -827,3 +827,64 @@ def contiguous(x: Tensor) -> Tensor:
 def clone(x: Tensor, *, memory_format=None) -> Tensor:
     """A copy of ``x`` in new memory; gradients flow back to ``x``."""
     return Clone.apply(x)
+
+
+def broadcast_to(x: Tensor, shape) -> Tensor:
+    """x expanded to ``shape`` by broadcasting rules (a view)."""
+    return expand(x, shape)
+
+
+def repeat_interleave(x: Tensor, repeats, dim: int | None = None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in a row; ``repeats``
+    is an int or one count per element. With ``dim=None`` x is flattened first."""
+    from chainrule.ops.indexing import index_select
+
+    xp = x._device.xp
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    dim = normalize_dim(dim, x.ndim, "repeat_interleave")
+    n = x.shape[dim]
+    counts = repeats.data if isinstance(repeats, Tensor) else repeats
+    counts = xp.broadcast_to(xp.asarray(counts, dtype=xp.int64), (n,))
+    if bool((counts < 0).any()):
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    index = xp.repeat(xp.arange(n), counts)
+    return index_select(x, dim, Tensor._make(index, x._device))
+
+
+def fliplr(x: Tensor) -> Tensor:
+    """x with its columns (dim 1) in reverse order."""
+    if x.ndim < 2:
+        raise RuntimeError("fliplr: input must be >= 2-d")
+    return flip(x, (1,))
+
+
+def flipud(x: Tensor) -> Tensor:
+    """x with its rows (dim 0) in reverse order."""
+    if x.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d")
+    return flip(x, (0,))
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: ``indexing='ij'`` (matrix) or ``'xy'`` (Cartesian:
+    the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got shape {tuple(t.shape)}")
+    sizes = [max(t.numel(), 1) if t.ndim else 1 for t in tensors]
+    if indexing == "xy" and len(tensors) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for i, t in enumerate(tensors):
+        axis = i
+        if indexing == "xy" and len(tensors) >= 2 and i < 2:
+            axis = 1 - i
+        shape = [1] * len(tensors)
+        shape[axis] = sizes[axis]
+        grids.append(expand(t.reshape(shape), tuple(sizes)))
+    return tuple(grids)

@@ -135,6 +135,22 @@ SPECS = [
     OpSpec("log10", lambda a: a.log10(), lambda a: a.log10(), UNARY, make_inputs=_positive()),
     OpSpec("sin", lambda a: a.sin(), lambda a: a.sin(), UNARY),
     OpSpec("cos", lambda a: a.cos(), lambda a: a.cos(), UNARY),
+    OpSpec("tan", lambda a: a.tan(), lambda a: a.tan(), UNARY, domain=(-1.2, 1.2)),
+    OpSpec("asin", lambda a: a.asin(), lambda a: a.asin(), UNARY, domain=(-0.9, 0.9)),
+    OpSpec("acos", lambda a: a.acos(), lambda a: a.acos(), UNARY, domain=(-0.9, 0.9)),
+    OpSpec("atan", lambda a: a.atan(), lambda a: a.atan(), UNARY, domain=(-3, 3)),
+    OpSpec(
+        "atan2",
+        lambda a, b: cr.atan2(a, b),
+        lambda a, b: torch.atan2(a, b),
+        BINARY,
+        make_inputs=lambda rng, shapes: [
+            rng.uniform(0.3, 2, s) * rng.choice([-1, 1], s) for s in shapes
+        ],
+    ),
+    OpSpec("sinh", lambda a: a.sinh(), lambda a: a.sinh(), UNARY),
+    OpSpec("cosh", lambda a: a.cosh(), lambda a: a.cosh(), UNARY),
+    OpSpec("erf", lambda a: a.erf(), lambda a: a.erf(), UNARY, domain=(-3, 3)),
     OpSpec("tanh", lambda a: a.tanh(), lambda a: a.tanh(), UNARY),
     OpSpec("sigmoid", lambda a: a.sigmoid(), lambda a: a.sigmoid(), UNARY, domain=(-6, 6)),
     OpSpec("abs", lambda a: a.abs(), lambda a: a.abs(), UNARY, make_inputs=_away_from([0.0])),

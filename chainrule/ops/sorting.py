@@ -1,0 +1,117 @@
+"""Sorting and searching: sort, argsort, topk, unique, nonzero, count_nonzero.
+
+The indices come from NumPy (not differentiable); the values are gathered from the input with
+``take_along_dim``, so their gradient flows back to the positions they came from.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from chainrule.ops.common import normalize_dim
+from chainrule.ops.indexing import take_along_dim
+from chainrule.tensor import Tensor
+
+SortResult = namedtuple("SortResult", ["values", "indices"])  # torch.return_types.sort
+TopKResult = namedtuple("TopKResult", ["values", "indices"])
+
+
+def _order(x: Tensor, dim: int, descending: bool, stable: bool):
+    """Indices that sort x along dim (ties keep their order when ``stable``)."""
+    xp = x._device.xp
+    data = x.data
+    if x.ndim == 0:
+        return xp.zeros((), dtype=xp.int64)
+    kind = "stable" if stable else None
+    if descending:
+        # NOTE: argsort of the negation would reorder ties and break bools/unsigned ints;
+        # a stable ascending sort of the reversed array, reversed back, keeps ties in order.
+        n = data.shape[dim]
+        rev = xp.flip(data, axis=dim)
+        idx = xp.argsort(rev, axis=dim, kind="stable")
+        idx = (n - 1) - xp.flip(idx, axis=dim)
+        return idx.astype(xp.int64)
+    return xp.argsort(data, axis=dim, kind=kind).astype(xp.int64)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) of x sorted along ``dim``; values are differentiable.
+
+    Example:
+        >>> chainrule.tensor([3.0, 1.0, 2.0]).sort()
+        SortResult(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+    """
+    dim = normalize_dim(dim, x.ndim, "sort")
+    idx = Tensor._make(_order(x, dim, descending, stable), x._device)
+    if x.ndim == 0:
+        return SortResult(x.clone(), idx)
+    return SortResult(take_along_dim(x, idx, dim), idx)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort x along ``dim`` (int64, not differentiable)."""
+    dim = normalize_dim(dim, x.ndim, "argsort")
+    return Tensor._make(_order(x, dim, descending, stable), x._device)
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices.
+
+    Example:
+        >>> chainrule.tensor([1.0, 5.0, 3.0]).topk(2)
+        TopKResult(values=tensor([5., 3.]), indices=tensor([1, 2]))
+    """
+    dim = normalize_dim(dim, x.ndim, "topk")
+    n = x.shape[dim] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size {n}")
+    xp = x._device.xp
+    order = _order(x, dim, descending=largest, stable=True)
+    idx = order if x.ndim == 0 else xp.take(order, xp.arange(k), axis=dim)
+    idx = Tensor._make(xp.ascontiguousarray(idx), x._device)
+    values = x.clone() if x.ndim == 0 else take_along_dim(x, idx, dim)
+    return TopKResult(values, idx)
+
+
+def unique(
+    x: Tensor,
+    sorted: bool = True,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+):
+    """The distinct values of x (flattened, or distinct slices along ``dim``), sorted; with
+    ``return_inverse`` the index of each element's value, with ``return_counts`` how often each
+    occurs. Not differentiable."""
+    xp = x._device.xp
+    axis = None if dim is None else normalize_dim(dim, x.ndim, "unique")
+    out = xp.unique(x.data, return_inverse=return_inverse, return_counts=return_counts, axis=axis)
+    if not (return_inverse or return_counts):
+        return Tensor._make(out, x._device)
+    values, *rest = out
+    result = [Tensor._make(values, x._device)]
+    if return_inverse:
+        inverse = rest.pop(0)
+        shape = x.data.shape if axis is None else (x.data.shape[axis],)
+        result.append(Tensor._make(inverse.reshape(shape).astype(xp.int64), x._device))
+    if return_counts:
+        result.append(Tensor._make(rest.pop(0).astype(xp.int64), x._device))
+    return tuple(result)
+
+
+def nonzero(x: Tensor, as_tuple: bool = False):
+    """Indices of the non-zero elements: an (n, x.ndim) int64 tensor, or a tuple of x.ndim
+    index tensors with ``as_tuple=True`` (usable as ``x[...]``)."""
+    xp = x._device.xp
+    data = x.data if x.ndim else x.data.reshape(1)
+    where = xp.nonzero(data)
+    if as_tuple:
+        return tuple(Tensor._make(w.astype(xp.int64), x._device) for w in where)
+    return Tensor._make(xp.stack(where, axis=1).astype(xp.int64), x._device)
+
+
+def count_nonzero(x: Tensor, dim=None) -> Tensor:
+    """The number of non-zero elements (over ``dim``, an int or a tuple)."""
+    xp = x._device.xp
+    axis = dim if dim is None else (dim if isinstance(dim, int) else tuple(dim))
+    return Tensor._make(xp.asarray(xp.count_nonzero(x.data, axis=axis), dtype=xp.int64), x._device)

@@ -1,0 +1,96 @@
+"""OpSpecs of the sorting/selection compositions and the small linear-algebra helpers: the
+values are gathered from the input, so their gradients are checked against torch and by
+gradcheck (inputs have distinct values: sorting has no gradient at ties)."""
+
+import numpy as np
+from opspec import OpSpec
+
+import chainrule as cr
+
+
+def _distinct(rng, shapes):
+    out = []
+    for s in shapes:
+        n = int(np.prod(s)) if len(s) else 1
+        vals = rng.permutation(n).astype(float) * 0.37 - n * 0.15
+        out.append(vals.reshape(s))
+    return out
+
+
+# nan, +inf and -inf at fixed places (a constant: x keeps a gradient only elsewhere)
+_SPECIAL = np.array(
+    [[np.nan, 1.0, np.inf, 1.0], [1.0, -np.inf, 1.0, 1.0], [np.nan, 1.0, 1.0, np.inf]]
+)
+_SPECIAL_MASK = np.isfinite(_SPECIAL)
+
+
+def both(name, f, shapes, **kw):
+    import torch
+
+    return OpSpec(name, lambda *xs: f(cr, *xs), lambda *xs: f(torch, *xs), shapes, **kw)
+
+
+SPECS = [
+    both(
+        "sort_values",
+        lambda m, x: m.sort(x, dim=1)[0] * 1.5,
+        [((3, 4),), ((2, 5, 3),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "sort_descending",
+        lambda m, x: x.sort(dim=0, descending=True).values,
+        [((4, 3),), ((5,),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "topk",
+        lambda m, x: x.topk(2, dim=-1).values.exp(),
+        [((3, 4),), ((2, 2, 5),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "topk_smallest",
+        lambda m, x: x.topk(3, dim=0, largest=False)[0],
+        [((4, 3),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "masked_select",
+        lambda m, x: x.masked_select(x > 0) * 2.0,
+        [((3, 4),), ((2, 3, 2),)],
+        make_inputs=_distinct,
+    ),
+    both("take", lambda m, x: x.take(m.tensor([[0, 5], [2, 2]])), [((2, 3),), ((3, 4),)]),
+    both("select", lambda m, x: x.select(1, 2) * 3.0, [((3, 4),), ((2, 3, 2),)]),
+    both("diagonal", lambda m, x: x.diagonal(1), [((3, 4),), ((4, 3),)]),
+    both("diagonal_dims", lambda m, x: m.diagonal(x, -1, 0, 2), [((3, 2, 4),)]),
+    both("diag_embed_vector", lambda m, x: m.diag(x, -1) * 2.0, [((3,),)]),
+    both("trace", lambda m, x: m.trace(x), [((3, 4),), ((3, 3),)]),
+    both("mv", lambda m, a, v: m.mv(a, v), [((3, 4), (4,))]),
+    both(
+        "addmm",
+        lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=2.0),
+        [((2, 4), (2, 3), (3, 4)), ((4,), (2, 3), (3, 4))],
+    ),
+    both("repeat_interleave", lambda m, x: x.repeat_interleave(2, dim=0), [((3, 2),), ((3,),)]),
+    both(
+        "repeat_interleave_counts",
+        lambda m, x: m.repeat_interleave(x, m.tensor([1, 0, 3]), dim=1),
+        [((2, 3),)],
+    ),
+    both(
+        "meshgrid_xy",
+        lambda m, a, b: m.meshgrid(a, b, indexing="xy")[0] * 2 + m.meshgrid(a, b, indexing="xy")[1],
+        [((3,), (4,))],
+    ),
+    both(
+        "nan_to_num",
+        lambda m, x: m.nan_to_num(
+            m.where(m.tensor(_SPECIAL_MASK), x, m.tensor(_SPECIAL)), nan=0.5, posinf=3.0
+        ),
+        [((3, 4),)],
+    ),
+    both("broadcast_to", lambda m, x: x.broadcast_to(2, 3, 4) * 1.0, [((3, 1),), ((4,),)]),
+    both("fliplr", lambda m, x: x.fliplr() * 1.0, [((3, 4),)]),
+]

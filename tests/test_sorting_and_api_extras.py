@@ -1,0 +1,90 @@
+"""The non-differentiable parts of the sorting family and the small API extras, against
+PyTorch: indices (ties included), unique with inverse and counts, nonzero, count_nonzero,
+isclose/allclose, the new_* constructors, type_as, meshgrid, errors."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def _both(torch, values, dtype=None):
+    a = np.asarray(values, dtype=dtype)
+    return cr.tensor(a), torch.from_numpy(a.copy())
+
+
+TIES = [[3, 1, 3, 2, 1, 3], [True, False, True, False], [2.5, -1.0, 2.5]]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("values", TIES)
+def test_stable_sort_and_argsort_match_torch_with_ties(torch, values, descending):
+    ours, theirs = _both(torch, values)
+    got = ours.sort(descending=descending, stable=True)
+    want = theirs.sort(descending=descending, stable=True)
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    np.testing.assert_array_equal(
+        ours.argsort(descending=descending, stable=True).numpy(),
+        theirs.argsort(descending=descending, stable=True).numpy(),
+    )
+
+
+def test_topk_indices_and_range(torch):
+    ours, theirs = _both(torch, [[1.0, 5.0, 3.0, 4.0], [2.0, 0.0, 7.0, 6.0]])
+    for k, largest in ((1, True), (3, False), (4, True)):
+        got, want = ours.topk(k, largest=largest), theirs.topk(k, largest=largest)
+        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    with pytest.raises(RuntimeError, match="out of range"):
+        ours.topk(5)
+
+
+def test_unique_nonzero_count_nonzero_match_torch(torch):
+    ours, theirs = _both(torch, [[3, 1, 0], [1, 3, 3]])
+    for kw in ({}, {"return_counts": True}, {"return_inverse": True, "return_counts": True}):
+        got, want = ours.unique(**kw), theirs.unique(**kw)
+        got, want = (
+            (got,) if not isinstance(got, tuple) else got,
+            ((want,) if not isinstance(want, tuple) else want),
+        )
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    np.testing.assert_array_equal(ours.unique(dim=1).numpy(), theirs.unique(dim=1).numpy())
+    np.testing.assert_array_equal(ours.nonzero().numpy(), theirs.nonzero().numpy())
+    for g, w in zip(ours.nonzero(as_tuple=True), theirs.nonzero(as_tuple=True), strict=True):
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
+    assert ours.count_nonzero().item() == theirs.count_nonzero().item()
+    np.testing.assert_array_equal(
+        ours.count_nonzero(dim=0).numpy(), theirs.count_nonzero(dim=0).numpy()
+    )
+
+
+def test_isclose_allclose_new_and_type_as(torch):
+    a, ta = _both(torch, [1.0, 2.0, float("nan")], "float32")
+    b, tb = _both(torch, [1.0 + 1e-7, 2.1, float("nan")], "float32")
+    for equal_nan in (False, True):
+        np.testing.assert_array_equal(
+            a.isclose(b, equal_nan=equal_nan).numpy(), ta.isclose(tb, equal_nan=equal_nan).numpy()
+        )
+    assert cr.allclose(a[:1], b[:1]) and not cr.allclose(a, b)
+    x = cr.tensor([[1, 2]], dtype=cr.float64)
+    assert x.new_zeros(2, 3).dtype == cr.float64 and tuple(x.new_zeros(2, 3).shape) == (2, 3)
+    assert x.new_ones((4,)).tolist() == [1.0] * 4
+    assert x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    assert x.new_tensor([1, 2]).dtype == cr.float64
+    assert x.new_zeros(1, requires_grad=True).requires_grad
+    assert cr.tensor([1.5]).type_as(cr.tensor([1])).dtype == cr.int64
+    assert x.nelement() == 2
+
+
+def test_meshgrid_ij_and_xy_match_torch(torch):
+    a, ta = _both(torch, [1.0, 2.0, 3.0])
+    b, tb = _both(torch, [4.0, 5.0])
+    for indexing in ("ij", "xy"):
+        for g, w in zip(
+            cr.meshgrid(a, b, indexing=indexing),
+            torch.meshgrid(ta, tb, indexing=indexing),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
