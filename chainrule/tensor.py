@@ -811,6 +811,68 @@ class Tensor:
     def nelement(self) -> int:
         return int(self.data.size)
 
+    def sgn(self):
+        return _ops.sgn(self)
+
+    def frac(self):
+        return _ops.frac(self)
+
+    def fmod(self, other):
+        return _ops.fmod(self, other)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def deg2rad(self):
+        return _ops.deg2rad(self)
+
+    def nansum(self, dim=None, keepdim: bool = False):
+        return _ops.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim=None, keepdim: bool = False):
+        return _ops.nanmean(self, dim, keepdim)
+
+    def median(self, dim=None, keepdim: bool = False):
+        return _ops.median(self, dim, keepdim)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        return _ops.kthvalue(self, k, dim, keepdim)
+
+    def argwhere(self):
+        return _ops.argwhere(self)
+
+    def inverse(self):
+        return _ops.inverse(self)
+
+    def cross(self, other, dim: int = -1):
+        return _ops.cross(self, other, dim)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def bernoulli(self, generator=None):
+        from chainrule.creation import bernoulli
+
+        return bernoulli(self, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        from chainrule.creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def exp_(self):
+        return self._inplace_result(_ops.exp(self._snapshot()), "exp_")
+
+    def scatter_(self, dim: int, index, src):
+        return self._inplace_result(_ops.scatter(self._snapshot(src), dim, index, src), "scatter_")
+
+    def scatter_add_(self, dim: int, index, src):
+        snap = self._snapshot(src)
+        return self._inplace_result(_ops.scatter_add(snap, dim, index, src), "scatter_add_")
+
     def type_as(self, other: Tensor) -> Tensor:
         """self converted to ``other``'s dtype."""
         return self.to(other.dtype)

@@ -88,3 +88,42 @@ def test_meshgrid_ij_and_xy_match_torch(torch):
             strict=True,
         ):
             np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+def test_searchsorted_bincount_argwhere_match_torch(torch):
+    seq, tseq = _both(torch, [[1.0, 3.0, 5.0, 7.0], [2.0, 4.0, 6.0, 8.0]])
+    vals, tvals = _both(torch, [[3.0, 6.0], [1.0, 9.0]])
+    for right in (False, True):
+        np.testing.assert_array_equal(
+            cr.searchsorted(seq, vals, right=right).numpy(),
+            torch.searchsorted(tseq, tvals, right=right).numpy(),
+        )
+    np.testing.assert_array_equal(
+        cr.searchsorted(seq[0], cr.tensor([0.0, 5.0])).numpy(),
+        torch.searchsorted(tseq[0], torch.tensor([0.0, 5.0])).numpy(),
+    )
+    ints, tints = _both(torch, [0, 3, 3, 1], "int64")
+    np.testing.assert_array_equal(cr.bincount(ints).numpy(), torch.bincount(tints).numpy())
+    np.testing.assert_array_equal(
+        cr.bincount(ints, minlength=6).numpy(), torch.bincount(tints, minlength=6).numpy()
+    )
+    m, tm = _both(torch, [[0, 2], [3, 0]])
+    np.testing.assert_array_equal(m.argwhere().numpy(), tm.argwhere().numpy())
+
+
+def test_sampling_and_inplace_extras():
+    cr.manual_seed(0)
+    draws = cr.bernoulli(cr.full((1000,), 0.3))
+    assert set(np.unique(draws.numpy())) <= {0.0, 1.0} and 0.2 < draws.mean().item() < 0.4
+    rows = cr.tensor([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]]).multinomial(2)
+    assert tuple(rows.shape) == (2, 2) and rows[0, 0].item() == 1
+    assert set(rows[1].tolist()) == {0, 2}  # without replacement: both non-zero classes
+    x = cr.tensor([0.0, 1.0], requires_grad=True)
+    y = x * 1.0
+    y.exp_()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.0, 1.0]), rtol=1e-6)
+    z = cr.zeros(2, 3)
+    z.scatter_add_(1, cr.tensor([[0, 0], [2, 1]]), cr.ones(2, 2))
+    assert z.tolist() == [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    assert cr.tensor([1.7, 300.0]).byte().dtype == cr.uint8

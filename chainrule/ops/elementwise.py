@@ -982,3 +982,46 @@ class _ignore_errors:
     def __exit__(self, *exc):
         if self.state is not None:
             self.state.__exit__(*exc)
+
+
+def sgn(x: Tensor) -> Tensor:
+    """The sign of x (for real tensors, ``sign``)."""
+    return sign(x)
+
+
+def frac(x: Tensor) -> Tensor:
+    """x - trunc(x), the fractional part with x's sign; d/dx = 1."""
+    return sub(x, trunc(x))  # trunc records no gradient: the derivative is 1
+
+
+def fmod(a, b) -> Tensor:
+    """The remainder of a / b with the sign of a (C's fmod; ``remainder`` follows b's sign).
+    Floats: a - b trunc(a / b), so d/da = 1 and d/db = -trunc(a / b)."""
+    a, b = binary_operands(a, b, "fmod")
+    if _dtype_of(a, b).kind != "f":
+        _no_integer_division_by_zero(a, b, "fmod")
+        xp = _device_of(a, b).xp
+        return Tensor._make(xp.fmod(_raw(a), _raw(b)), _device_of(a, b))
+    return sub(a, mul(b, trunc(div(a, b))))
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:  # noqa: A002
+    """input + value * tensor1 * tensor2."""
+    prod = mul(tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:  # noqa: A002
+    """input + value * tensor1 / tensor2."""
+    quot = div(tensor1, tensor2)
+    return add(input, quot if value == 1 else mul(quot, value))
+
+
+def deg2rad(x: Tensor) -> Tensor:
+    """Degrees to radians: x * pi / 180."""
+    return mul(_to_float(x), math.pi / 180.0)
+
+
+def rad2deg(x: Tensor) -> Tensor:
+    """Radians to degrees: x * 180 / pi."""
+    return mul(_to_float(x), 180.0 / math.pi)

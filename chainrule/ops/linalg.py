@@ -493,3 +493,68 @@ def addmm(input: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:  #
     if alpha != 1:
         prod = prod * alpha
     return (input if beta == 1 else input * beta) + prod
+
+
+class Inverse(Function):
+    """Y = A^-1 (square, batched);  dL/dA = -Y^T (dL/dY) Y^T."""
+
+    rule = "d inverse(A) . G = -A^-T G A^-T"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        try:
+            out = xp.linalg.inv(a)
+        except xp.linalg.LinAlgError as e:
+            raise RuntimeError(
+                f"inverse: the matrix of shape {tuple(a.shape)} is singular ({e})"
+            ) from None
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (out,) = ctx.saved_tensors
+        t = xp.swapaxes(out, -1, -2)
+        return -(t @ grad @ t)
+
+
+def inverse(a: Tensor) -> Tensor:
+    """The inverse of a square matrix (or of each in a batch, (..., n, n))."""
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"inverse: expected a square matrix or a batch of them, got shape {tuple(a.shape)}"
+        )
+    if a.data.dtype.kind != "f":
+        raise RuntimeError(f"inverse: expected a floating point tensor, got {a.dtype.name}")
+    return Inverse.apply(a)
+
+
+def cross(a: Tensor, b: Tensor, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along ``dim``: a x b (broadcasting)."""
+    from chainrule.ops.common import normalize_dim
+    from chainrule.ops.movement import roll
+
+    xp = a._device.xp
+    shape = xp.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    d = normalize_dim(dim, len(shape), "cross") - len(shape)  # counted from the end
+    if shape[d] != 3 or a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(
+            f"cross: inputs dimension {dim} must have length 3, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    # (a x b)_i = a_(i+1) b_(i+2) - a_(i+2) b_(i+1): two rolls of each
+    return roll(a, -1, d) * roll(b, -2, d) - roll(a, -2, d) * roll(b, -1, d)
+
+
+def kron(a: Tensor, b: Tensor) -> Tensor:
+    """The Kronecker product: every element of a times the whole of b, as blocks."""
+    n = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (n - a.ndim) + tuple(a.shape))
+    b = b.reshape((1,) * (n - b.ndim) + tuple(b.shape))
+    # a[i, j] * b[k, l] at [i, k, j, l] (interleaved), then merged pairwise
+    a_shape = [s for d in a.shape for s in (d, 1)]
+    b_shape = [s for d in b.shape for s in (1, d)]
+    out = a.reshape(a_shape) * b.reshape(b_shape)
+    return out.reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))

@@ -591,3 +591,68 @@ def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` is non-zero (a bool tensor; not differentiable)."""
     return _truth(x, dim, keepdim, "any")
+
+
+def nansum(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The sum, nan elements counted as 0."""
+    from chainrule.ops.elementwise import isnan, where
+
+    return sum(where(isnan(x), 0.0, x), dim=dim, keepdim=keepdim)
+
+
+def nanmean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The mean of the elements that are not nan."""
+    from chainrule.ops.elementwise import div, isnan, logical_not
+
+    count = sum(logical_not(isnan(x)), dim=dim, keepdim=keepdim)
+    return div(nansum(x, dim=dim, keepdim=keepdim), count)
+
+
+def _kth_along(x: Tensor, k: int, dim, keepdim: bool, op: str):
+    """(values, indices) of the k-th smallest element (0-based) along ``dim``."""
+    from chainrule.ops.indexing import take_along_dim
+    from chainrule.ops.sorting import argsort
+
+    xp = x._device.xp
+    if dim is None:
+        flat = x.reshape(-1)
+        if flat.shape[0] == 0:
+            raise RuntimeError(f"{op}(): expected a non-empty tensor")
+        idx = argsort(flat, stable=True).data[k : k + 1]
+        value = take_along_dim(flat, Tensor._make(idx, x._device), 0).reshape(())
+        return value, Tensor._make(idx.reshape(()), x._device)
+    axis = normalize_dim(dim, x.ndim, op)
+    if x.ndim == 0:
+        return x.clone(), Tensor._make(xp.zeros((), dtype=xp.int64), x._device)
+    n = x.shape[axis]
+    if not 0 <= k < n:
+        raise RuntimeError(f"{op}(): selected number k out of range for dimension {axis}")
+    order = argsort(x, axis, stable=True).data
+    idx = xp.take(order, [k], axis=axis)
+    values = take_along_dim(x, Tensor._make(idx, x._device), axis)
+    if not keepdim:
+        values, idx = values.squeeze(axis), xp.squeeze(idx, axis)
+    return values, Tensor._make(idx, x._device)
+
+
+def median(x: Tensor, dim=None, keepdim: bool = False):
+    """The lower median (the smaller middle element for an even count). Without ``dim``: a
+    0-d tensor; with ``dim``: (values, indices). Values are differentiable."""
+    n = (
+        x.numel()
+        if dim is None
+        else (x.shape[normalize_dim(dim, x.ndim, "median")] if x.ndim else 1)
+    )
+    values, indices = _kth_along(x, (n - 1) // 2, dim, keepdim, "median")
+    if dim is None:
+        return values
+    from chainrule.ops.sorting import SortResult
+
+    return SortResult(values, indices)
+
+
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """(values, indices) of the k-th smallest element (1-based k) along ``dim``."""
+    from chainrule.ops.sorting import SortResult
+
+    return SortResult(*_kth_along(x, k - 1, dim, keepdim, "kthvalue"))

@@ -115,3 +115,40 @@ def count_nonzero(x: Tensor, dim=None) -> Tensor:
     xp = x._device.xp
     axis = dim if dim is None else (dim if isinstance(dim, int) else tuple(dim))
     return Tensor._make(xp.asarray(xp.count_nonzero(x.data, axis=axis), dtype=xp.int64), x._device)
+
+
+def argwhere(x: Tensor) -> Tensor:
+    """The indices of the non-zero elements, one row each: (n, x.ndim) int64."""
+    return nonzero(x)
+
+
+def searchsorted(
+    sorted_sequence: Tensor, values, *, right: bool = False, side: str | None = None
+) -> Tensor:
+    """Where ``values`` would be inserted into the (last dim of the) sorted sequence to keep it
+    sorted: the first such index, or the last with ``right=True`` / ``side='right'``."""
+    xp = sorted_sequence._device.xp
+    seq = sorted_sequence.data
+    vals = values.data if isinstance(values, Tensor) else xp.asarray(values)
+    s = side or ("right" if right else "left")
+    if seq.ndim == 1:
+        out = xp.searchsorted(seq, vals, side=s)
+    else:
+        lead = seq.shape[:-1]
+        flat_seq = seq.reshape(-1, seq.shape[-1])
+        flat_vals = vals.reshape(flat_seq.shape[0], -1)
+        out = xp.stack([xp.searchsorted(r, v, side=s) for r, v in zip(flat_seq, flat_vals)])
+        out = out.reshape(lead + vals.shape[len(lead) :])
+    return Tensor._make(xp.asarray(out, dtype=xp.int64), sorted_sequence._device)
+
+
+def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0..max occurs in the 1-D non-negative int tensor x (weighted)."""
+    xp = x._device.xp
+    if x.ndim != 1 or x.data.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights.data
+    out = xp.bincount(x.data, weights=w, minlength=minlength)
+    if w is None:
+        out = out.astype(xp.int64)
+    return Tensor._make(out, x._device)

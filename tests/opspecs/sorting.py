@@ -93,4 +93,56 @@ SPECS = [
     ),
     both("broadcast_to", lambda m, x: x.broadcast_to(2, 3, 4) * 1.0, [((3, 1),), ((4,),)]),
     both("fliplr", lambda m, x: x.fliplr() * 1.0, [((3, 4),)]),
+    both("median_all", lambda m, x: x.median() * 2.0, [((3, 4),), ((5,),)], make_inputs=_distinct),
+    both(
+        "median_dim",
+        lambda m, x: x.median(dim=1).values,
+        [((3, 4),), ((2, 5, 2),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "kthvalue",
+        lambda m, x: x.kthvalue(2, dim=0, keepdim=True)[0],
+        [((4, 3),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "nansum_nanmean",
+        lambda m, x: (
+            m.where(x > 0, x, m.tensor(float("nan"))).nansum(1)
+            + m.where(x > 0, x, m.tensor(float("nan"))).nanmean()
+        ),
+        [((3, 4),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "frac_fmod",
+        lambda m, x: x.frac() + m.fmod(x * 3.0, 1.7),
+        [((3, 4),)],
+        make_inputs=_distinct,
+    ),
+    both(
+        "fmod_divisor",
+        lambda m, a, b: m.fmod(a, b),
+        [((3, 4), (3, 4))],
+        make_inputs=lambda rng, shapes: [
+            rng.uniform(-3, 3, shapes[0]) + 0.05,
+            rng.uniform(0.7, 1.3, shapes[1]),
+        ],
+    ),
+    both(
+        "addcmul_addcdiv",
+        lambda m, a, b, c: m.addcmul(a, b, c, value=0.5) + m.addcdiv(a, b, c.exp(), value=-2.0),
+        [((3, 4), (3, 4), (4,))],
+    ),
+    both("inverse", lambda m, a: m.inverse(a + 3.0 * m.eye(3)), [((3, 3),), ((2, 3, 3),)]),
+    both("cross", lambda m, a, b: m.cross(a, b, dim=-1), [((4, 3), (4, 3)), ((1, 3), (2, 3))]),
+    both(
+        "kron",
+        lambda m, a, b: m.kron(a, b),
+        [((2, 3), (3, 2)), ((2,), (2, 2))],
+        noncontig=False,
+        note="torch 2.13's kron fails on transposed inputs (a .view() inside it)",
+    ),
+    both("deg2rad", lambda m, x: x.deg2rad(), [((3, 4),)]),
 ]
