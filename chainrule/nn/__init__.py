@@ -67,6 +67,9 @@ from chainrule.nn.normalization import (
     BatchNorm2d,
     BatchNorm3d,
     GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
     LayerNorm,
     RMSNorm,
 )
@@ -84,6 +87,23 @@ from chainrule.nn.pooling import (
     UpsamplingNearest2d,
 )
 from chainrule.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from chainrule.nn.shape import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    CosineSimilarity,
+    PairwiseDistance,
+    PixelShuffle,
+    PixelUnshuffle,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    Softmax2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from chainrule.nn.summary import summary
 from chainrule.nn.transformer import (
     Transformer,

@@ -2045,3 +2045,119 @@ def _static(x: Tensor, bsz: int, num_heads: int, head_dim: int, name: str) -> Te
 
 
 __all__ += ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+
+# ---------------------------------------------------------------- more utilities
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64, any shape) as one-hot vectors: shape + (num_classes,), int64.
+    ``num_classes=-1`` takes the largest index + 1."""
+    xp = tensor._device.xp
+    t = tensor.data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if t.size and t.min() < 0:
+        raise RuntimeError("one_hot: class values must be non-negative.")
+    n = int(t.max()) + 1 if num_classes == -1 and t.size else max(num_classes, 0)
+    if t.size and int(t.max()) >= n:
+        raise RuntimeError("one_hot: class values must be smaller than num_classes.")
+    out = (t[..., None] == xp.arange(n)).astype(xp.int64)
+    return Tensor._make(out, tensor._device)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(||input||_p, eps) along ``dim``."""
+    d = normalize_dim(dim, input.ndim, "normalize")
+    if p == 2.0:
+        norm = _norm_along(input, d)
+    else:
+        norm = ops.pow(ops.sum(ops.pow(ops.abs(input), p), d, True), 1.0 / p)
+    return ops.div(input, ops.clamp(norm, min=eps))
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """||x1 - x2 + eps||_p along the last dimension (PyTorch adds eps to the difference)."""
+    diff = ops.add(ops.sub(x1, x2), eps)
+    d = -1 if diff.ndim else 0
+    if p == 2.0:
+        out = _norm_along(diff, d % max(diff.ndim, 1))
+    else:
+        out = ops.pow(ops.sum(ops.pow(ops.abs(diff), p), d, True), 1.0 / p)
+    return out if keepdim else ops.squeeze(out, d)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r): channels rearranged into r x r blocks."""
+    r = int(upscale_factor)
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
+        )
+    n = len(lead)
+    x = ops.reshape(input, (*lead, c // (r * r), r, r, h, w))
+    x = ops.permute(x, (*range(n), n, n + 3, n + 1, n + 4, n + 2))
+    return ops.reshape(x, (*lead, c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of ``pixel_shuffle``."""
+    r = int(downscale_factor)
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height ({h}) and width ({w}) to be divisible by "
+            f"downscale_factor ({r})"
+        )
+    n = len(lead)
+    x = ops.reshape(input, (*lead, c, h // r, r, w // r, r))
+    x = ops.permute(x, (*range(n), n, n + 2, n + 4, n + 1, n + 3))
+    return ops.reshape(x, (*lead, c * r * r, h // r, w // r))
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample over its spatial positions ((N, C, *)), then scale
+    and shift per channel; with running statistics, as batch_norm does per channel."""
+    if input.ndim < 3:
+        raise RuntimeError(f"instance_norm: expected (N, C, *) input, got {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    # One "batch" per (sample, channel): batch_norm over a (1, N C, *) view does exactly that
+    # and updates the running statistics with the mean over samples, as PyTorch does.
+    folded = ops.reshape(input, (1, n * c) + tuple(input.shape[2:]))
+    rm = None if running_mean is None else Tensor._make(running_mean.data.repeat(n), input._device)
+    rv = None if running_var is None else Tensor._make(running_var.data.repeat(n), input._device)
+    w = None if weight is None else ops.reshape(ops.expand(weight, (n, c)), (n * c,))
+    b = None if bias is None else ops.reshape(ops.expand(bias, (n, c)), (n * c,))
+    out = batch_norm(folded, rm, rv, w, b, True, momentum, eps)
+    if running_mean is not None:
+        running_mean.data[...] = rm.data.reshape(n, c).mean(axis=0)
+        running_mean._version[0] += 1
+    if running_var is not None:
+        running_var.data[...] = rv.data.reshape(n, c).mean(axis=0)
+        running_var._version[0] += 1
+    return ops.reshape(out, tuple(input.shape))
+
+
+__all__ += [
+    "one_hot",
+    "normalize",
+    "pairwise_distance",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "instance_norm",
+]

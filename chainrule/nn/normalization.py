@@ -25,7 +25,17 @@ from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
 from chainrule.tensor import tensor
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "RMSNorm"]
+__all__ = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+    "GroupNorm",
+    "RMSNorm",
+]
 
 
 def _register_affine(module, shape, affine: bool, bias: bool, device, dtype) -> None:
@@ -212,6 +222,69 @@ def _as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     return tuple(normalized_shape)
+
+
+class _InstanceNorm(_NormBase):
+    """Instance normalisation: each channel of each sample is standardised over its spatial
+    positions, then scaled and shifted per channel (GroupNorm(C, C) with optional running
+    statistics). Defaults as PyTorch: affine=False, track_running_stats=False."""
+
+    _spatial_dims = 1
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+
+    def forward(self, input):
+        batched = input.ndim == self._spatial_dims + 2
+        if not batched and input.ndim != self._spatial_dims + 1:
+            raise ValueError(
+                f"{type(self).__name__}: expected {self._spatial_dims + 1}D (unbatched) or "
+                f"{self._spatial_dims + 2}D (batched) input, got shape {tuple(input.shape)}"
+            )
+        x = input if batched else input.unsqueeze(0)
+        if x.shape[1] != self.num_features and self.affine:
+            raise RuntimeError(
+                f"{self!r}: expected input with {self.num_features} channels (dim 1), got input "
+                f"of shape {tuple(input.shape)}"
+            )
+        out = F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return out if batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) inputs (see ``_InstanceNorm``)."""
+
+    _spatial_dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) inputs (see ``_InstanceNorm``)."""
+
+    _spatial_dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _spatial_dims = 3
 
 
 class LayerNorm(Module):
