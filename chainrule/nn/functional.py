@@ -2161,3 +2161,172 @@ __all__ += [
     "pixel_unshuffle",
     "instance_norm",
 ]
+
+
+# ---------------------------------------------------------------- more losses (compositions)
+
+
+def _loss_setup(size_average, reduce, reduction: str, op: str) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    _nn.check_reduction(reduction, op)
+    return reduction
+
+
+def margin_ranking_loss(
+    input1,
+    input2,
+    target,
+    margin: float = 0.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, -y (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where -1."""
+    reduction = _loss_setup(size_average, reduce, reduction, "margin_ranking_loss")
+    loss = ops.clamp(ops.add(ops.mul(ops.neg(target), ops.sub(input1, input2)), margin), min=0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(
+    input, target, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """x where y = 1, max(0, margin - x) where y = -1 (x: a distance)."""
+    reduction = _loss_setup(size_average, reduce, reduction, "hinge_embedding_loss")
+    zeros = ops.mul(input, 0.0)
+    pos = ops.where(ops.eq(target, 1), input, zeros)
+    neg = ops.where(ops.eq(target, -1), ops.clamp(ops.sub(margin, input), min=0), zeros)
+    return _reduce(ops.add(pos, neg), reduction)
+
+
+def soft_margin_loss(
+    input, target, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """log(1 + e^(-y x)), the logistic loss for labels y in {-1, 1}."""
+    reduction = _loss_setup(size_average, reduce, reduction, "soft_margin_loss")
+    _nn.check_same_shape(input, target, "soft_margin_loss")
+    return _reduce(softplus(ops.neg(ops.mul(target, input))), reduction)
+
+
+def poisson_nll_loss(
+    input,
+    target,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Poisson negative log-likelihood: e^x - y x (log_input), or x - y log(x + eps); with
+    ``full``, Stirling's term y log y - y + log(2 pi y) / 2 where y > 1."""
+    reduction = _loss_setup(size_average, reduce, reduction, "poisson_nll_loss")
+    if log_input:
+        loss = ops.sub(ops.exp(input), ops.mul(target, input))
+    else:
+        loss = ops.sub(input, ops.mul(target, ops.log(ops.add(input, eps))))
+    if full:
+        t = target.detach()
+        safe = ops.where(ops.gt(t, 1), t, ops.mul(t, 0.0) + 1.0)
+        stirling = ops.add(
+            ops.sub(ops.mul(safe, ops.log(safe)), safe),
+            ops.mul(ops.log(ops.mul(safe, 2 * math.pi)), 0.5),
+        )
+        loss = ops.add(loss, ops.where(ops.gt(t, 1), stirling, ops.mul(t, 0.0)))
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"
+) -> Tensor:
+    """(log max(var, eps) + (x - y)^2 / max(var, eps)) / 2 (+ log(2 pi) / 2 with ``full``);
+    var may have one fewer dim or a last dim of 1 (one variance per sample)."""
+    _nn.check_reduction(reduction, "gaussian_nll_loss")
+    if var.ndim == input.ndim - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
+        var = ops.unsqueeze(var, -1)
+    if bool((var.data < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    v = ops.clamp(var, min=eps)
+    loss = ops.mul(ops.add(ops.log(v), ops.div(ops.square(ops.sub(input, target)), v)), 0.5)
+    if full:
+        loss = ops.add(loss, 0.5 * math.log(2 * math.pi))
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor,
+    positive,
+    negative,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance (pairwise_distance);
+    ``swap`` uses min(d(a, n), d(p, n))."""
+    reduction = _loss_setup(size_average, reduce, reduction, "triplet_margin_loss")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(ops.clamp(ops.add(ops.sub(d_pos, d_neg), margin), min=0), reduction)
+
+
+def multi_margin_loss(
+    input,
+    target,
+    p: int = 1,
+    margin: float = 1.0,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """sum_(i != y) max(0, margin - x_y + x_i)^p / C per sample (multi-class hinge), the
+    target class's term weighted by ``weight[y]``."""
+    reduction = _loss_setup(size_average, reduce, reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
+    x = input if input.ndim == 2 else ops.unsqueeze(input, 0)
+    t = target.reshape(-1)
+    c = x.shape[1]
+    picked = ops.gather(x, 1, ops.unsqueeze(t, 1))
+    terms = ops.clamp(ops.add(ops.sub(x, picked), margin), min=0)
+    if p == 2:
+        terms = ops.square(terms)
+    if weight is not None:
+        terms = ops.mul(terms, ops.unsqueeze(ops.index_select(weight, 0, t), 1))
+    others = Tensor._make(one_hot(t, c).data == 0, x._device)
+    loss = ops.div(ops.sum(ops.where(others, terms, ops.mul(terms, 0.0)), 1), c)
+    if input.ndim == 1:
+        loss = ops.squeeze(loss, 0)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(
+    input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """-mean_c [y_c log sigmoid(x_c) + (1 - y_c) log sigmoid(-x_c)] (weighted per class)."""
+    reduction = _loss_setup(size_average, reduce, reduction, "multilabel_soft_margin_loss")
+    terms = ops.add(
+        ops.mul(target, logsigmoid(input)),
+        ops.mul(ops.sub(1.0, target), logsigmoid(ops.neg(input))),
+    )
+    if weight is not None:
+        terms = ops.mul(terms, weight)
+    return _reduce(ops.neg(ops.mean(terms, -1)), reduction)
+
+
+__all__ += [
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "triplet_margin_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
+]
