@@ -829,6 +829,9 @@ class Tensor:
     def deg2rad(self):
         return _ops.deg2rad(self)
 
+    def cumprod(self, dim: int, *, dtype=None):
+        return _ops.cumprod(self, dim, dtype=dtype)
+
     def nansum(self, dim=None, keepdim: bool = False):
         return _ops.nansum(self, dim, keepdim)
 

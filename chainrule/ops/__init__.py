@@ -163,6 +163,7 @@ from chainrule.ops.reduce import (
     any,
     argmax,
     argmin,
+    cumprod,
     cumsum,
     kthvalue,
     logsumexp,

@@ -22,6 +22,7 @@ _SPECIAL = np.array(
     [[np.nan, 1.0, np.inf, 1.0], [1.0, -np.inf, 1.0, 1.0], [np.nan, 1.0, 1.0, np.inf]]
 )
 _SPECIAL_MASK = np.isfinite(_SPECIAL)
+_ZEROS = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
 
 
 def both(name, f, shapes, **kw):
@@ -145,4 +146,12 @@ SPECS = [
         note="torch 2.13's kron fails on transposed inputs (a .view() inside it)",
     ),
     both("deg2rad", lambda m, x: x.deg2rad(), [((3, 4),)]),
+    both("cumprod", lambda m, x: x.cumprod(1), [((3, 4),), ((2, 3, 2),)]),
+    both("cumprod_0d", lambda m, x: x.cumprod(0) * 2.0, [((),), ((4,),)]),
+    both(
+        "cumprod_with_zeros",
+        lambda m, x: (x * m.tensor(_ZEROS)).cumprod(0),
+        [((4, 3),)],
+        note="zeros (one, two in a column) take the exact path: no division by x",
+    ),
 ]
