@@ -81,6 +81,7 @@ class _Cuda:
 cuda = _Cuda()
 
 from chainrule import nn, optim  # noqa: E402 - after the core they build on
+from chainrule.nn.functional import cdist  # noqa: E402 - torch.cdist is top-level too
 from chainrule.serialization import load, save  # noqa: E402
 
 # The rest is imported on first use (PEP 562), so that `import chainrule` stays light:

@@ -787,6 +787,9 @@ class Tensor:
     def erf(self):
         return _ops.erf(self)
 
+    def erfinv(self):
+        return _ops.erfinv(self)
+
     def nan_to_num(self, nan: float = 0.0, posinf=None, neginf=None):
         return _ops.nan_to_num(self, nan, posinf, neginf)
 

@@ -127,3 +127,29 @@ def test_sampling_and_inplace_extras():
     z.scatter_add_(1, cr.tensor([[0, 0], [2, 1]]), cr.ones(2, 2))
     assert z.tolist() == [[2.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
     assert cr.tensor([1.7, 300.0]).byte().dtype == cr.uint8
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.0, float("inf")])
+def test_cdist_matches_torch_including_coinciding_rows(torch, p):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 5, 3))
+    b[0, 0] = a[0, 1]  # distance 0: torch's gradient there is 0, not nan
+    xa, xb = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    y, ty = cr.cdist(xa, xb, p), torch.cdist(ta, tb, p)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), atol=1e-10)
+    if p != 0.0:
+        cot = np.cos(np.arange(ty.numel())).reshape(tuple(ty.shape))
+        y.backward(cr.tensor(cot))
+        ty.backward(torch.tensor(cot))
+        np.testing.assert_allclose(xa.grad.numpy(), ta.grad.numpy(), atol=1e-9)
+        np.testing.assert_allclose(xb.grad.numpy(), tb.grad.numpy(), atol=1e-9)
+
+
+def test_erfinv_matches_torch_over_the_whole_range(torch):
+    x = np.concatenate([np.linspace(-0.9999999, 0.9999999, 20001), [0.0, 1.0, -1.0, 1.5, -2.0]])
+    for dtype, rtol in ((np.float64, 1e-10), (np.float32, 3e-7)):
+        ours = cr.erfinv(cr.tensor(x.astype(dtype))).numpy()
+        theirs = torch.erfinv(torch.tensor(x.astype(dtype))).numpy()
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=0)  # +-inf and nan included

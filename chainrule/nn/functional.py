@@ -2330,3 +2330,30 @@ __all__ += [
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
 ]
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
+    """Distances between every row of x1 (*, P, M) and every row of x2 (*, R, M): (*, P, R),
+    the p-norm of the difference (p = 0 counts differing features, p = inf takes the largest).
+    The gradient is 0 (not nan) where two rows coincide."""
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"cdist: expected x1 (*, P, M) and x2 (*, R, M) with the same M, got "
+            f"{tuple(x1.shape)} and {tuple(x2.shape)}"
+        )
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    diff = ops.sub(ops.unsqueeze(x1, -2), ops.unsqueeze(x2, -3))  # (*, P, R, M)
+    if p == 2.0:
+        return ops.squeeze(_norm_along(diff, diff.ndim - 1), -1)
+    a = ops.abs(diff)
+    if p == 0:
+        return ops.sum(ops.ne(a, 0).to(x1.dtype), -1)
+    if math.isinf(p):
+        return ops.amax(a, -1)
+    s = ops.sum(ops.pow(a, p), -1)
+    pos = Tensor._make(s.data > 0, s._device)
+    return ops.where(pos, ops.pow(ops.where(pos, s, 1.0), 1.0 / p), 0.0)
+
+
+__all__ += ["cdist"]

@@ -35,6 +35,7 @@ from chainrule.ops.elementwise import (
     divide,
     eq,
     erf,
+    erfinv,
     exp,
     expm1,
     floor,

@@ -151,6 +151,7 @@ SPECS = [
     OpSpec("sinh", lambda a: a.sinh(), lambda a: a.sinh(), UNARY),
     OpSpec("cosh", lambda a: a.cosh(), lambda a: a.cosh(), UNARY),
     OpSpec("erf", lambda a: a.erf(), lambda a: a.erf(), UNARY, domain=(-3, 3)),
+    OpSpec("erfinv", lambda a: a.erfinv(), lambda a: a.erfinv(), UNARY, domain=(-0.95, 0.95)),
     OpSpec("tanh", lambda a: a.tanh(), lambda a: a.tanh(), UNARY),
     OpSpec("sigmoid", lambda a: a.sigmoid(), lambda a: a.sigmoid(), UNARY, domain=(-6, 6)),
     OpSpec("abs", lambda a: a.abs(), lambda a: a.abs(), UNARY, make_inputs=_away_from([0.0])),
