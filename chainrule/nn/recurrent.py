@@ -81,9 +81,14 @@ class RNNBase(Module):
                 raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
             if value <= 0:
                 raise ValueError(f"{name} must be greater than zero")
-        if proj_size != 0:
-            # NOTE: LSTM projections (h = (o * tanh c) W_hr^T) are not implemented.
-            raise NotImplementedError("proj_size > 0 is not supported by chainrule's LSTM")
+        if not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -94,18 +99,21 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size or hidden_size  # the size of h (c keeps hidden_size)
         directions = 2 if bidirectional else 1
         names = []
         for layer in range(num_layers):
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                layer_in = input_size if layer == 0 else hidden_size * directions
+                layer_in = input_size if layer == 0 else real_hidden * directions
                 shapes = {
                     "weight_ih": (gate_size, layer_in),
-                    "weight_hh": (gate_size, hidden_size),
+                    "weight_hh": (gate_size, real_hidden),
                 }
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
                 for kind, shape in shapes.items():
                     setattr(
                         self, kind + suffix, Parameter(empty(*shape, device=device, dtype=dtype))
@@ -129,7 +137,7 @@ class RNNBase(Module):
     @property
     def all_weights(self) -> list:
         """The parameters grouped per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         flat = self._flat_weights
         return [flat[k : k + per] for k in range(0, len(flat), per)]
 
@@ -204,12 +212,12 @@ class RNNBase(Module):
                     )
             if not batched:
                 states = tuple(s.unsqueeze(1) for s in states)
-            expected = (
-                self.num_layers * (2 if self.bidirectional else 1),
-                x.shape[1],
-                self.hidden_size,
-            )
             for k, s in enumerate(states):
+                expected = (
+                    self.num_layers * (2 if self.bidirectional else 1),
+                    x.shape[1],
+                    self.proj_size if k == 0 and self.proj_size else self.hidden_size,
+                )
                 if tuple(s.shape) != expected:
                     which = f"hidden[{k}] " if n_states == 2 else "hidden "
                     raise RuntimeError(
@@ -219,10 +227,12 @@ class RNNBase(Module):
             states = None
         return x, lengths, states, packed, batched
 
-    def _scan(self, xg, init_states, w_hh, b_hh, lengths, reverse):
+    def _scan(self, xg, init_states, w_hh, b_hh, lengths, reverse, w_hr=None):
         """(output, final states tuple) of one layer in one direction."""
         if self.mode == "LSTM":
-            out, h, c = lstm_scan(xg, *init_states, w_hh, b_hh, lengths=lengths, reverse=reverse)
+            out, h, c = lstm_scan(
+                xg, *init_states, w_hh, b_hh, lengths=lengths, reverse=reverse, w_hr=w_hr
+            )
             return out, (h, c)
         if self.mode == "GRU":
             out, h = gru_scan(xg, *init_states, w_hh, b_hh, lengths=lengths, reverse=reverse)
@@ -246,15 +256,17 @@ class RNNBase(Module):
                 b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
                 b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
                 k = layer * directions + direction
+                w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size else None
                 if states is None:
+                    sizes = [self.proj_size or self.hidden_size, self.hidden_size]
                     init_states = tuple(
-                        _zeros_state(x, n, self.hidden_size) for _ in range(self._num_states())
+                        _zeros_state(x, n, sizes[j]) for j in range(self._num_states())
                     )
                 else:
                     init_states = tuple(s[k] for s in states)
                 # One product for every time step and gate: (L * N, H_in) @ (H_in, G * H).
                 xg = ops.linear(layer_input, w_ih, b_ih)
-                out, final = self._scan(xg, init_states, w_hh, b_hh, lengths, direction == 1)
+                out, final = self._scan(xg, init_states, w_hh, b_hh, lengths, direction == 1, w_hr)
                 outputs.append(out)
                 for store, s in zip(finals, final):
                     store.append(s)
@@ -341,7 +353,8 @@ class LSTM(RNNBase):
         i, f, g, o = sig(.), sig(.), tanh(.), sig(.) of x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh
         c_t = f * c_{t-1} + i * g,    h_t = o * tanh(c_t)
 
-    Args: as :class:`RNN` (without nonlinearity); ``proj_size`` must be 0 (not supported).
+    Args: as :class:`RNN` (without nonlinearity), and ``proj_size`` P (default 0: none): h_t is
+    projected, h_t = (o * tanh(c_t)) W_hr^T of size P < H, with a ``weight_hr_l{k}`` (P, H).
 
     Shape: as :class:`RNN`, with the state a pair (h, c) of (D * num_layers, N, H) each:
     ``output, (h_n, c_n) = lstm(input, (h_0, c_0))``. The weights stack the gates in the order

@@ -49,16 +49,20 @@ def _in_time_order(a, reverse: bool):
 
 def _stack_outputs(xp, states, valid, reverse: bool, extra=()):
     """Rows 0..L-1: the outputs in time order (zero past each sequence's end); then h_n and
-    the ``extra`` final states."""
+    the ``extra`` final states. The last dim is as wide as the widest of them (an LSTM with a
+    projection has h narrower than c): narrower rows are zero-padded at the end."""
     L = states.shape[0] - 1
-    out = xp.empty((L + 1 + len(extra),) + states.shape[1:], dtype=states.dtype)
+    P = states.shape[-1]
+    width = max([P] + [e.shape[-1] for e in extra])
+    make = xp.empty if width == P else xp.zeros
+    out = make((L + 1 + len(extra),) + states.shape[1:-1] + (width,), dtype=states.dtype)
     y = states[1:]
     if valid is not None:
         y = y * valid[:, :, None]
-    out[:L] = _in_time_order(y, reverse)
-    out[L] = states[L]
+    out[:L, ..., :P] = _in_time_order(y, reverse)
+    out[L, ..., :P] = states[L]
     for k, s in enumerate(extra):
-        out[L + 1 + k] = s
+        out[L + 1 + k, ..., : s.shape[-1]] = s
     return out
 
 
@@ -161,8 +165,9 @@ class RNNScan(Function):
 
 class LSTMScan(Function):
     """i,f,g,o = sig, sig, tanh, sig of (xg_t + h_{t-1} W_hh^T + b_hh); c_t = f c_{t-1} + i g;
-    h_t = o tanh(c_t). Backward: dc_t += dh_t o (1 - tanh^2 c_t); di = dc g, df = dc c_{t-1},
-    dg = dc i, do = dh tanh c_t, each times its activation's derivative; dc_{t-1} = dc f."""
+    h_t = o tanh(c_t), or with a projection h_t = (o tanh c_t) W_hr^T. Backward: dc_t += dm_t o
+    (1 - tanh^2 c_t) with dm_t = dh_t (W_hr); di = dc g, df = dc c_{t-1}, dg = dc i,
+    do = dm tanh c_t, each times its activation's derivative; dc_{t-1} = dc f."""
 
     rule = (
         "through time: dc += dh * o * (1 - tanh(c)^2); d(i,f,g,o) = (dc*g, dc*c_prev, dc*i, "
@@ -177,19 +182,21 @@ class LSTMScan(Function):
     # backward's step-independent factors for all steps at once, adding b_hh to xg up front.
 
     @staticmethod
-    def forward(ctx, xg, h0, c0, w_hh, b_hh, valid=None, reverse=False):
+    def forward(ctx, xg, h0, c0, w_hh, b_hh, w_hr=None, valid=None, reverse=False):
         xp = ctx.xp
         L, N = xg.shape[0], xg.shape[1]
-        H = h0.shape[-1]
+        H, P = c0.shape[-1], h0.shape[-1]  # P < H with a projection h = (o tanh c) W_hr^T
         dtype = h0.dtype
         xg, valid = _in_time_order(xg, reverse), _in_time_order(valid, reverse)
-        hs = xp.empty((L + 1, N, H), dtype=dtype)
+        hs = xp.empty((L + 1, N, P), dtype=dtype)
         cs = xp.empty((L + 1, N, H), dtype=dtype)
         tanh_c = xp.empty((L, N, H), dtype=dtype)
         acts = xp.empty((L, 4, N, H), dtype=dtype)  # acts[t, k]: gate k after its activation
         hs[0], cs[0] = h0, c0
         # W_k^T for each gate, h @ w_gates -> (4, N, H); contiguous, which BLAS runs faster
-        w_gates = xp.ascontiguousarray(w_hh.reshape(4, H, H).transpose(0, 2, 1))
+        w_gates = xp.ascontiguousarray(w_hh.reshape(4, H, P).transpose(0, 2, 1))
+        w_proj = None if w_hr is None else w_hr.T  # (H, P)
+        m = None if w_hr is None else xp.empty((N, H), dtype=dtype)
         xg_gates = xg.reshape(L, N, 4, H).transpose(0, 2, 1, 3)  # (L, 4, N, H), a view
         b_gates = None if b_hh is None else b_hh.reshape(4, 1, H)
         keep = _carried_rows(xp, valid)
@@ -216,28 +223,37 @@ class LSTMScan(Function):
             multiply(i, g, out=ig)
             add(c, ig, out=c)
             tanh(c, out=tanh_c[t])
-            multiply(o, tanh_c[t], out=hs[t + 1])
+            if w_proj is None:
+                multiply(o, tanh_c[t], out=hs[t + 1])
+            else:
+                multiply(o, tanh_c[t], out=m)
+                matmul(m, w_proj, out=hs[t + 1])
             if keep is not None and keep[t] is not None:
                 xp.copyto(cs[t + 1], cs[t], where=keep[t])
                 xp.copyto(hs[t + 1], hs[t], where=keep[t])
-        ctx.save_for_backward(hs, cs, tanh_c, acts, w_hh)
+        ctx.save_for_backward(hs, cs, tanh_c, acts, w_hh, w_hr)
         ctx.valid, ctx.reverse = valid, reverse
         return _stack_outputs(xp, hs, valid, reverse, extra=(cs[L],))
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        hs, cs, tanh_c, acts, w_hh = ctx.saved_tensors
+        hs, cs, tanh_c, acts, w_hh, w_hr = ctx.saved_tensors
         valid = ctx.valid
         L, N, H = tanh_c.shape
+        P = hs.shape[-1]
         dtype = grad.dtype
-        dy = _in_time_order(grad[:L], ctx.reverse)
-        dh, dc = grad[L], grad[L + 1]
+        dy = _in_time_order(grad[:L, ..., :P], ctx.reverse)
+        dh, dc = grad[L, ..., :P], grad[L + 1]
         d_gates = xp.empty((L, N, 4 * H), dtype=dtype)
         d_gates_by_gate = d_gates.reshape(L, N, 4, H).transpose(0, 2, 1, 3)  # a view
-        # Buffers reused by every step: dL/dh_t and dL/dc_t before and after the step.
-        dh_t, dc_t, tmp = (xp.empty((N, H), dtype=dtype) for _ in range(3))
-        dh_prev, dc_prev = xp.empty((N, H), dtype=dtype), xp.empty((N, H), dtype=dtype)
+        # Buffers reused by every step: dL/dh_t and dL/dc_t before and after the step; with a
+        # projection, dh_all keeps every step's dL/dh_t (for dW_hr) and dm = dL/d(o tanh c).
+        dc_t, tmp = (xp.empty((N, H), dtype=dtype) for _ in range(2))
+        dh_all = None if w_hr is None else xp.empty((L, N, P), dtype=dtype)
+        dm = None if w_hr is None else xp.empty((N, H), dtype=dtype)
+        dh_buf = xp.empty((N, P), dtype=dtype)
+        dh_prev, dc_prev = xp.empty((N, P), dtype=dtype), xp.empty((N, H), dtype=dtype)
         deriv = xp.empty((4, N, H), dtype=dtype)  # per gate: act' times the other factor
         keep = _carried_rows(xp, valid)
         matmul, add, subtract, multiply = xp.matmul, xp.add, xp.subtract, xp.multiply
@@ -245,6 +261,7 @@ class LSTMScan(Function):
             a = acts[t]
             i, f, g, o = a[0], a[1], a[2], a[3]
             tc = tanh_c[t]
+            dh_t = dh_buf if dh_all is None else dh_all[t]
             add(dh, dy[t], out=dh_t)
             dc_in = dc
             carry_h = carry_c = None
@@ -253,6 +270,8 @@ class LSTMScan(Function):
                 carry_h, carry_c = xp.where(m, dh, 0), xp.where(m, dc, 0)
                 dh_t[...] = xp.where(m, 0, dh_t)
                 dc_in = xp.where(m, 0, dc)
+            if dm is not None:  # projection: dL/d(o tanh c) = dL/dh_t W_hr
+                dh_t = matmul(dh_t, w_hr, out=dm)
             # dL/dc_t = dc + dh_t * o * (1 - tanh(c_t)^2)
             multiply(tc, tc, out=tmp)
             subtract(1, tmp, out=tmp)
@@ -280,7 +299,12 @@ class LSTMScan(Function):
                 add(dc, carry_c, out=dc)
         dw, db = _weight_grads(ctx, d_gates, hs, 3)
         dxg = _in_time_order(d_gates, ctx.reverse) if ctx.needs_input_grad[0] else None
-        return dxg, dh, dc, dw, db
+        dw_hr = None
+        if dh_all is not None and ctx.needs_input_grad[5]:
+            # dL/dW_hr = sum_t dh_t^T (o_t tanh c_t), one product over all steps
+            projected = acts[:, 3] * tanh_c
+            dw_hr = dh_all.reshape(-1, P).T @ projected.reshape(-1, H)
+        return dxg, dh, dc, dw, db, dw_hr
 
 
 class GRUScan(Function):
@@ -425,21 +449,35 @@ def rnn_scan(xg, h0, w_hh, b_hh=None, nonlinearity="tanh", lengths=None, reverse
     return out[:L], out[L]
 
 
-def lstm_scan(xg, h0, c0, w_hh, b_hh=None, lengths=None, reverse=False):
+def lstm_scan(xg, h0, c0, w_hh, b_hh=None, lengths=None, reverse=False, w_hr=None):
     """Run the LSTM recurrence over all steps (one layer, one direction); gates i, f, g, o.
 
     Args:
         xg: x_t W_ih^T + b_ih of every step, (L, N, 4H).
-        h0, c0: the initial states, (N, H).
-        w_hh, b_hh: (4H, H) and (4H,) or None.
+        h0, c0: the initial states, (N, P) and (N, H) (P = H without a projection).
+        w_hh, b_hh: (4H, P) and (4H,) or None.
         lengths, reverse: as in :func:`rnn_scan`.
+        w_hr: (P, H), the projection h_t = (o_t tanh c_t) W_hr^T (LSTM ``proj_size``), or None.
 
-    Returns: ``(output, h_n, c_n)``: (L, N, H), (N, H), (N, H).
+    Returns: ``(output, h_n, c_n)``: (L, N, P), (N, P), (N, H).
     """
-    _check_scan("lstm_scan", xg, (h0, c0), w_hh, b_hh, 4)
-    out = LSTMScan.apply(xg, h0, c0, w_hh, b_hh, valid=_valid_mask(xg, lengths), reverse=reverse)
+    H = c0.shape[-1]
+    P = H if w_hr is None else w_hr.shape[0]
+    if w_hr is not None and tuple(w_hr.shape) != (P, H):
+        raise RuntimeError(f"lstm_scan: expected w_hr of shape (P, {H}), got {tuple(w_hr.shape)}")
+    _check_scan("lstm_scan", xg, (c0,), None, b_hh, 4)
+    if tuple(h0.shape) != (xg.shape[1], P) or tuple(w_hh.shape) != (4 * H, P):
+        raise RuntimeError(
+            f"lstm_scan: expected h0 of shape {(xg.shape[1], P)} and w_hh of shape {(4 * H, P)}, "
+            f"got {tuple(h0.shape)} and {tuple(w_hh.shape)}"
+        )
+    out = LSTMScan.apply(
+        xg, h0, c0, w_hh, b_hh, w_hr, valid=_valid_mask(xg, lengths), reverse=reverse
+    )
     L = xg.shape[0]
-    return out[:L], out[L], out[L + 1]
+    if P == H:
+        return out[:L], out[L], out[L + 1]
+    return out[:L, ..., :P], out[L, ..., :P], out[L + 1]
 
 
 def gru_scan(xg, h0, w_hh, b_hh=None, lengths=None, reverse=False):

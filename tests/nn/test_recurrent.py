@@ -458,3 +458,41 @@ def test_graph_has_one_recurrence_node_per_layer_and_direction():
         stack.extend(p for p in t.grad_fn.parents if p is not None)
     assert names.count("LSTMScan") == 4
     assert len(names) < 30
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(proj_size=2),
+        dict(proj_size=3, num_layers=2, bidirectional=True),
+        dict(proj_size=1, batch_first=True, bias=False),
+    ],
+    ids=["one_layer", "two_layers_bidirectional", "batch_first_no_bias"],
+)
+@pytest.mark.parametrize("with_states", [False, True])
+def test_lstm_projection_matches_torch(torch, kwargs, with_states):
+    ours, theirs = nn.LSTM(H_IN, H, **kwargs), torch.nn.LSTM(H_IN, H, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in theirs.state_dict().items()
+    ]
+    d = 2 if kwargs.get("bidirectional") else 1
+    x = _data((N, L, H_IN) if kwargs.get("batch_first") else (L, N, H_IN))
+    layers = kwargs.get("num_layers", 1)
+    p = kwargs["proj_size"]
+    states = (
+        [_data((layers * d, N, p), seed=10), _data((layers * d, N, H), seed=11)]
+        if with_states
+        else []
+    )
+    _check_against_torch(ours, theirs, torch, x, states)
+
+
+def test_lstm_projection_arguments_are_checked_as_in_torch():
+    with pytest.raises(ValueError, match="smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.RNNBase("GRU", 3, 4, proj_size=2)
+    lstm = nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(1, 2, 2\)"):
+        lstm(cr.zeros(5, 2, 3), (cr.zeros(1, 2, 4), cr.zeros(1, 2, 4)))

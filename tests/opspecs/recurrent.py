@@ -125,3 +125,52 @@ SPECS = [
     _spec("gru", 3, 1, bias=False, with_lengths=True),
     _spec("gru", 3, 1, with_lengths=True, reverse=True),
 ]
+
+
+# ---------------------------------------------------------------- LSTM with a projection
+
+
+def _projected_spec(with_lengths: bool, reverse: bool):
+    """lstm_scan with w_hr: h_t = (o tanh c_t) W_hr^T of size P < H; output rows and h_n are
+    P wide, c_n H wide (concatenated along features for the comparison)."""
+
+    def fn(xg, h0, c0, w, b, w_hr):
+        L, N = xg.shape[:2]
+        kw = dict(lengths=_lengths(L, N) if with_lengths else None, reverse=reverse)
+        out, h, c = lstm_scan(xg, h0, c0, w, b, w_hr=w_hr, **kw)
+        return chainrule.cat([out.reshape(-1), h.reshape(-1), c.reshape(-1)])
+
+    def torch_fn(xg, h0, c0, w, b, w_hr):
+        import torch
+
+        def cell(x, states, w, b):
+            h, c = _torch_lstm_cell(x, states, w, b)
+            return h @ w_hr.T, c
+
+        stacked_len = xg.shape[0]
+        L, N, P = stacked_len, xg.shape[1], w_hr.shape[0]
+        lengths = torch.tensor(_lengths(L, N)) if with_lengths else None
+        states, outs = (h0, c0), [None] * L
+        for t in range(L - 1, -1, -1) if reverse else range(L):
+            new = cell(xg[t], states, w, b)
+            if lengths is not None:
+                m = (lengths > t)[:, None]
+                outs[t] = torch.where(m, new[0], torch.zeros_like(new[0]))
+                new = tuple(torch.where(m, a, s) for a, s in zip(new, states))
+            else:
+                outs[t] = new[0]
+            states = new
+        parts = [torch.stack(outs).reshape(-1), states[0].reshape(-1), states[1].reshape(-1)]
+        assert parts[0].numel() == L * N * P
+        return torch.cat(parts)
+
+    name = "lstm_scan_projected" + ("_lengths" if with_lengths else "")
+    name += "_reverse" if reverse else ""
+    shapes = [
+        ((L, N, 4 * H), (N, P), (N, H), (4 * H, P), (4 * H,), (P, H))
+        for L, N, H, P in [(1, 1, 2, 1), (3, 2, 3, 2), (4, 3, 4, 2)]
+    ]
+    return OpSpec(name, fn, torch_fn, shapes, domain=(-1.5, 1.5), rtol=1e-5, atol=1e-5)
+
+
+SPECS += [_projected_spec(False, False), _projected_spec(True, True)]
