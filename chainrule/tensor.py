@@ -614,6 +614,10 @@ class Tensor:
     def fliplr(self):
         return _ops.fliplr(self)
 
+    def unfold(self, dimension: int, size: int, step: int):
+        """Sliding windows along ``dimension`` as a new last dim (see ops.unfold_windows)."""
+        return _ops.movement.unfold_windows(self, dimension, size, step)
+
     def flipud(self):
         return _ops.flipud(self)
 

@@ -888,3 +888,27 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         shape[axis] = sizes[axis]
         grids.append(expand(t.reshape(shape), tuple(sizes)))
     return tuple(grids)
+
+
+def unfold_windows(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: every window of ``size`` elements along ``dimension``, ``step`` apart,
+    as a new last dim; the dim itself becomes the number of windows. Differentiable (an
+    element in several windows gets the sum of their gradients)."""
+    from chainrule.ops.indexing import index_select
+
+    xp = x._device.xp
+    if x.ndim == 0:
+        if size != 1:
+            raise RuntimeError(f"unfold: size ({size}) must be 1 for a 0-d tensor")
+        return x.reshape(1)
+    d = normalize_dim(dimension, x.ndim, "unfold")
+    n = x.shape[d]
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    starts = xp.arange(0, n - size + 1, step)
+    index = (starts[:, None] + xp.arange(size)[None, :]).reshape(-1)
+    picked = index_select(x, d, Tensor._make(index, x._device))
+    shape = tuple(x.shape[:d]) + (len(starts), size) + tuple(x.shape[d + 1 :])
+    return movedim(picked.reshape(shape), d + 1, -1)

@@ -147,6 +147,8 @@ SPECS = [
     ),
     both("deg2rad", lambda m, x: x.deg2rad(), [((3, 4),)]),
     both("cumprod", lambda m, x: x.cumprod(1), [((3, 4),), ((2, 3, 2),)]),
+    both("tensor_unfold", lambda m, x: x.unfold(1, 3, 2) * 1.5, [((2, 7),), ((2, 5, 3),)]),
+    both("tensor_unfold_overlap", lambda m, x: x.unfold(-1, 2, 1), [((3, 4),)]),
     both("cumprod_0d", lambda m, x: x.cumprod(0) * 2.0, [((),), ((4,),)]),
     both(
         "cumprod_with_zeros",
