@@ -15,7 +15,15 @@ class Generator:
     def __init__(self, device="cpu"):
         self.device = device
         self._seed = 0
-        self.rng = np.random.default_rng(0)
+        self._rng = None
+
+    @property
+    def rng(self):
+        """The NumPy generator (PCG64), created on first use: importing ``numpy.random`` costs
+        about 6 MB of memory, which ``import chainrule`` does not need to pay."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     def manual_seed(self, seed: int) -> Generator:
         """Reset the generator to a known state; returns itself."""
@@ -23,7 +31,7 @@ class Generator:
         if seed < 0:
             raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
         self._seed = seed
-        self.rng = np.random.default_rng(seed)
+        self._rng = None  # re-created from the seed on first use
         return self
 
     def seed(self) -> int:
