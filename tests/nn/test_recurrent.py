@@ -460,6 +460,7 @@ def test_graph_has_one_recurrence_node_per_layer_and_direction():
     assert len(names) < 30
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 @pytest.mark.parametrize(
     "kwargs",
     [
