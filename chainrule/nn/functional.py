@@ -2357,3 +2357,71 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
 
 
 __all__ += ["cdist"]
+
+
+def ctc_loss(
+    log_probs: Tensor,
+    targets,
+    input_lengths,
+    target_lengths,
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
+    """The CTC loss of label sequences given per-frame log-probabilities, summed over every
+    alignment (see ``chainrule.ops.nn.CTCLoss``).
+
+    Args:
+        log_probs: (T, N, C) log-probabilities (log_softmax over C), or (T, C) unbatched.
+        targets: (N, S) padded label indices, or 1-D, all targets concatenated.
+        input_lengths, target_lengths: (N,) frames and labels used per sequence.
+        blank: the blank label. reduction: 'none' | 'mean' (each loss divided by its target
+        length, then averaged) | 'sum'. zero_infinity: impossible alignments give 0, not inf.
+    """
+    _nn.check_reduction(reduction, "ctc_loss")
+    xp = log_probs._device.xp
+    unbatched = log_probs.ndim == 2
+    lp = ops.unsqueeze(log_probs, 1) if unbatched else log_probs
+    if lp.ndim != 3:
+        raise RuntimeError(f"ctc_loss: expected log_probs (T, N, C), got {tuple(log_probs.shape)}")
+    T, N, C = lp.shape
+
+    def ints(v, what):
+        a = v.data if isinstance(v, Tensor) else xp.asarray(v)
+        a = xp.asarray(a).reshape(-1).astype(xp.int64)
+        if a.shape[0] != N:
+            raise RuntimeError(f"ctc_loss: expected {N} {what}, got {a.shape[0]}")
+        return a
+
+    il, tl = ints(input_lengths, "input_lengths"), ints(target_lengths, "target_lengths")
+    if bool((il > T).any()) or bool((il < 1).any()):
+        raise RuntimeError(f"ctc_loss: input_lengths must be in [1, {T}], got {il.tolist()}")
+    tg = targets.data if isinstance(targets, Tensor) else xp.asarray(targets)
+    if unbatched:
+        tg = tg.reshape(1, -1)
+    S = int(tl.max()) if N else 0
+    padded = xp.full((N, S), blank, dtype=xp.int64)
+    if tg.ndim == 1:
+        offsets = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(tl)])
+        for n in range(N):
+            padded[n, : int(tl[n])] = tg[int(offsets[n]) : int(offsets[n + 1])]
+    else:
+        if bool((tl > tg.shape[1]).any()):
+            raise RuntimeError("ctc_loss: a target length exceeds the targets' second dimension")
+        for n in range(N):
+            padded[n, : int(tl[n])] = tg[n, : int(tl[n])]
+    ext = xp.full((N, 2 * S + 1), blank, dtype=xp.int64)
+    ext[:, 1::2] = padded
+    pos = xp.arange(2 * S + 1)
+    prev2 = xp.concatenate([xp.full((N, 2), blank, dtype=xp.int64), ext[:, :-2]], axis=1)
+    skip = (pos % 2 == 1) & (pos >= 2) & (ext != prev2)
+    nll = _nn.CTCLoss.apply(lp, ext, skip, il, tl, zero_infinity=bool(zero_infinity))
+    if reduction == "none":
+        return ops.squeeze(nll, 0) if unbatched else nll
+    if reduction == "sum":
+        return ops.sum(nll)
+    divisor = Tensor._make(xp.maximum(tl, 1).astype(lp.data.dtype), lp._device)
+    return ops.mean(ops.div(nll, divisor))
+
+
+__all__ += ["ctc_loss"]

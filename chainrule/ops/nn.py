@@ -837,3 +837,118 @@ def binary_cross_entropy_with_logits(
     if pw is not None:
         pw = pw.astype(x.data.dtype, copy=False)
     return BinaryCrossEntropyWithLogits.apply(x, target, w, pw, reduction=reduction)
+
+
+# ---------------------------------------------------------------- CTC
+
+
+def _logaddexp(xp, *terms):
+    """log(sum e^t) elementwise over a few arrays, -inf where every term is -inf."""
+    m = terms[0]
+    for t in terms[1:]:
+        m = xp.maximum(m, t)
+    safe = xp.where(xp.isfinite(m), m, 0.0)
+    total = sum(xp.exp(t - safe) for t in terms)
+    with xp.errstate(divide="ignore") if hasattr(xp, "errstate") else _nullcontext():
+        return xp.where(xp.isfinite(m), xp.log(total) + safe, m)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class CTCLoss(Function):
+    """Connectionist temporal classification: loss_n = -log p(target_n | x_n), p summed over every
+    alignment of the target (blanks between and around its labels, repeats merged) to the input
+    frames, by the forward (alpha) recursion; d loss/d lp[t, c] = e^lp - gamma[t, c], gamma the
+    posterior of label c at frame t from alpha and beta (PyTorch's formula: the gradient of the
+    logits when lp comes from log_softmax)."""
+
+    rule = "d ctc/d logp[t, c] = exp(logp[t, c]) - posterior(label c at frame t)"
+
+    @staticmethod
+    def forward(ctx, log_probs, ext, skip, input_lengths, target_lengths, zero_infinity):
+        xp = ctx.xp
+        T, N, _ = log_probs.shape
+        S2 = ext.shape[1]  # 2 * max target length + 1
+        lp = log_probs.astype(xp.float64)
+        rows = xp.arange(N)[:, None]
+        emit = lp[:, rows, ext]  # (T, N, S2): log-probability of each extended label
+        neg = -xp.inf
+        alpha = xp.full((T, N, S2), neg)
+        alpha[0, :, 0] = emit[0, :, 0]
+        alpha[0, :, 1] = xp.where(target_lengths > 0, emit[0, :, 1], neg)
+        pad1 = xp.full((N, 1), neg)
+        pad2 = xp.full((N, 2), neg)
+        for t in range(1, T):
+            a = alpha[t - 1]
+            a1 = xp.concatenate([pad1, a[:, :-1]], axis=1)
+            a2 = xp.where(skip, xp.concatenate([pad2, a[:, :-2]], axis=1), neg)
+            alpha[t] = _logaddexp(xp, a, a1, a2) + emit[t]
+        last = alpha[input_lengths - 1, xp.arange(N)]  # (N, S2) at each sequence's last frame
+        end = 2 * target_lengths
+        tail = xp.where(target_lengths > 0, last[xp.arange(N), xp.maximum(end - 1, 0)], neg)
+        nll = -_logaddexp(xp, last[xp.arange(N), end], tail)
+        ctx.save_for_backward(lp, emit, alpha, nll)
+        ctx.ext, ctx.skip = ext, skip
+        ctx.lengths, ctx.target_lengths, ctx.zero_infinity = (
+            input_lengths,
+            target_lengths,
+            zero_infinity,
+        )
+        out = xp.where(xp.isinf(nll) & zero_infinity, 0.0, nll)
+        return out.astype(log_probs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        lp, emit, alpha, nll = ctx.saved_tensors
+        ext, skip, lengths, tlens = ctx.ext, ctx.skip, ctx.lengths, ctx.target_lengths
+        T, N, C = lp.shape
+        S2 = ext.shape[1]
+        neg = -xp.inf
+        beta = xp.full((T, N, S2), neg)
+        end = 2 * tlens
+        n_idx = xp.arange(N)
+        skip_next = xp.concatenate([skip[:, 2:], xp.zeros((N, 2), dtype=bool)], axis=1)
+        pad1 = xp.full((N, 1), neg)
+        pad2 = xp.full((N, 2), neg)
+        for t in range(T - 1, -1, -1):
+            if t < T - 1:
+                b = beta[t + 1]
+                b1 = xp.concatenate([b[:, 1:], pad1], axis=1)
+                b2 = xp.where(skip_next, xp.concatenate([b[:, 2:], pad2], axis=1), neg)
+                beta[t] = _logaddexp(xp, b, b1, b2) + emit[t]
+            starts = lengths - 1 == t  # sequences whose last frame is t start here
+            if bool(starts.any()):
+                init = xp.full((N, S2), neg)
+                init[n_idx, end] = emit[t, n_idx, end]
+                has = tlens > 0
+                init[n_idx[has], end[has] - 1] = emit[t, n_idx[has], end[has] - 1]
+                beta[t] = xp.where(starts[:, None], init, beta[t])
+            beta[t] = xp.where((t < lengths)[:, None], beta[t], neg)
+        finite = xp.isfinite(nll)
+        safe_nll = xp.where(finite, nll, 0.0)
+        # posterior of each extended position: e^(alpha + beta - emit + nll), in [0, 1]
+        with xp.errstate(invalid="ignore") if hasattr(xp, "errstate") else _nullcontext():
+            post = xp.exp(alpha + beta - emit + safe_nll[None, :, None])
+        post = xp.where(xp.isfinite(post), post, 0.0)
+        gamma = xp.zeros((T, N, C))
+        t_idx = xp.broadcast_to(xp.arange(T)[:, None, None], post.shape)
+        n_b = xp.broadcast_to(n_idx[None, :, None], post.shape)
+        c_b = xp.broadcast_to(ext[None], post.shape)
+        from chainrule.backend import scatter_add
+
+        flat = (t_idx * N + n_b) * C + c_b
+        scatter_add(xp, gamma.reshape(-1), flat.reshape(-1), post.reshape(-1))
+        g = xp.exp(lp) - gamma
+        # an impossible alignment (infinite loss): nan, or 0 with zero_infinity, as PyTorch;
+        # frames past a sequence's length get 0 either way
+        g = xp.where(finite[None, :, None], g, 0.0 if ctx.zero_infinity else xp.nan)
+        g = xp.where((xp.arange(T)[:, None] < lengths[None, :])[:, :, None], g, 0.0)
+        g = g * grad.astype(xp.float64)[None, :, None]
+        return g.astype(grad.dtype), None, None, None, None, None

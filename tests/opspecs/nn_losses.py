@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 from opspec import OpSpec
 
+import chainrule
 import chainrule.nn.functional as F
 
 
@@ -486,4 +487,28 @@ SPECS = [
         [((3, 4), (3, 4))],
         make_inputs=logits_and_targets,
     ),
+]
+
+
+# ------------------------------------------------------------ CTC (on logits: its gradient is
+# PyTorch's formula for log-probabilities that come from log_softmax)
+_CTC_TARGETS = [[1, 2, 2], [3, 1, 0]]
+
+
+def _ctc(lib, f):
+    def call(logits):
+        targets = lib.tensor(_CTC_TARGETS)
+        return f.ctc_loss(f.log_softmax(logits, 2), targets, lib.tensor([6, 5]), lib.tensor([3, 2]))
+
+    return call
+
+
+def _ctc_torch(logits):
+    import torch
+
+    return _ctc(torch, torch.nn.functional)(logits)
+
+
+SPECS += [
+    OpSpec("ctc_loss", _ctc(chainrule, F), _ctc_torch, [((6, 2, 4),)], rtol=1e-4, atol=1e-5),
 ]
