@@ -772,18 +772,22 @@ def cos(x: Tensor) -> Tensor:
 
 
 def tan(x: Tensor) -> Tensor:
+    """tan x, elementwise;  d/dx = 1 + tan^2 x."""
     return Tan.apply(_to_float(x))
 
 
 def asin(x: Tensor) -> Tensor:
+    """arcsin x (|x| <= 1), elementwise;  d/dx = 1 / sqrt(1 - x^2)."""
     return Asin.apply(_to_float(x))
 
 
 def acos(x: Tensor) -> Tensor:
+    """arccos x (|x| <= 1), elementwise;  d/dx = -1 / sqrt(1 - x^2)."""
     return Acos.apply(_to_float(x))
 
 
 def atan(x: Tensor) -> Tensor:
+    """arctan x, elementwise;  d/dx = 1 / (1 + x^2)."""
     return Atan.apply(_to_float(x))
 
 
@@ -794,10 +798,12 @@ def atan2(a: Tensor, b) -> Tensor:
 
 
 def sinh(x: Tensor) -> Tensor:
+    """sinh x, elementwise;  d/dx = cosh x."""
     return Sinh.apply(_to_float(x))
 
 
 def cosh(x: Tensor) -> Tensor:
+    """cosh x, elementwise;  d/dx = sinh x."""
     return Cosh.apply(_to_float(x))
 
 
