@@ -118,6 +118,7 @@ def cast(x: Tensor, dtype) -> Tensor:
 
 
 def to_device_op(x: Tensor, dev) -> Tensor:
+    """x moved to device ``dev`` (differentiable: the gradient moves back)."""
     return ToDevice.apply(x, dev=dev)
 
 

@@ -697,6 +697,7 @@ def remainder(a, b) -> Tensor:
 
 
 def neg(x: Tensor) -> Tensor:
+    """-x;  d/dx = -1."""
     return Neg.apply(x)
 
 
@@ -721,18 +722,22 @@ def pow(a, b) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def exp(x: Tensor) -> Tensor:
+    """e^x, elementwise;  d/dx = e^x."""
     return Exp.apply(_to_float(x))
 
 
 def expm1(x: Tensor) -> Tensor:
+    """e^x - 1, accurate for small x;  d/dx = e^x."""
     return Expm1.apply(_to_float(x))
 
 
 def log(x: Tensor) -> Tensor:
+    """The natural logarithm, elementwise;  d/dx = 1 / x."""
     return Log.apply(_to_float(x))
 
 
 def log1p(x: Tensor) -> Tensor:
+    """log(1 + x), accurate for small x;  d/dx = 1 / (1 + x)."""
     return Log1p.apply(_to_float(x))
 
 
@@ -742,10 +747,12 @@ def log2(x: Tensor) -> Tensor:
 
 
 def log10(x: Tensor) -> Tensor:
+    """log10 x, elementwise;  d/dx = 1 / (x ln 10)."""
     return mul(log(x), 1 / math.log(10))
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """sqrt x, elementwise;  d/dx = 1 / (2 sqrt x)."""
     return Sqrt.apply(_to_float(x))
 
 
@@ -755,6 +762,7 @@ def rsqrt(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
+    """x^2, elementwise;  d/dx = 2x."""
     return Pow.apply(x, 2.0 if x.data.dtype.kind == "f" else 2)
 
 
@@ -764,10 +772,12 @@ def reciprocal(x: Tensor) -> Tensor:
 
 
 def sin(x: Tensor) -> Tensor:
+    """sin x, elementwise;  d/dx = cos x."""
     return Sin.apply(_to_float(x))
 
 
 def cos(x: Tensor) -> Tensor:
+    """cos x, elementwise;  d/dx = -sin x."""
     return Cos.apply(_to_float(x))
 
 
@@ -848,18 +858,22 @@ def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
 
 
 def tanh(x: Tensor) -> Tensor:
+    """tanh x, elementwise;  d/dx = 1 - tanh^2 x."""
     return Tanh.apply(_to_float(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e^-x), computed without overflow;  d/dx = s (1 - s)."""
     return Sigmoid.apply(_to_float(x))
 
 
 def relu(x: Tensor) -> Tensor:
+    """max(x, 0);  d/dx = 1 where x > 0, else 0."""
     return Relu.apply(x)
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001
+    """|x|, elementwise;  d/dx = sign(x) (0 at 0)."""
     return Abs.apply(x)
 
 
@@ -887,10 +901,14 @@ clip = clamp
 
 
 def maximum(a: Tensor, b: Tensor) -> Tensor:
+    """The elementwise larger of a and b (broadcasting); the gradient goes to the larger
+    (split at ties)."""
     return Maximum.apply(*binary_operands(a, b, "maximum"))
 
 
 def minimum(a: Tensor, b: Tensor) -> Tensor:
+    """The elementwise smaller of a and b (broadcasting); the gradient goes to the smaller
+    (split at ties)."""
     return Minimum.apply(*binary_operands(a, b, "minimum"))
 
 
@@ -920,18 +938,22 @@ def _nondiff(fn, *args) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of x (records no gradient)."""
     return _nondiff(lambda xp, a: xp.sign(a), x)
 
 
 def floor(x: Tensor) -> Tensor:
+    """The largest integer <= x, elementwise (records no gradient)."""
     return _nondiff(lambda xp, a: xp.floor(a), x)
 
 
 def ceil(x: Tensor) -> Tensor:
+    """The smallest integer >= x, elementwise (records no gradient)."""
     return _nondiff(lambda xp, a: xp.ceil(a), x)
 
 
 def trunc(x: Tensor) -> Tensor:
+    """x rounded toward zero, elementwise (records no gradient)."""
     return _nondiff(lambda xp, a: xp.trunc(a), x)
 
 
@@ -975,24 +997,29 @@ greater, less, greater_equal, less_equal, equal_elementwise = gt, lt, ge, le, eq
 
 
 def bitwise_not(x: Tensor) -> Tensor:
+    """~x for integer and bool tensors (not differentiable)."""
     if x.data.dtype.kind == "f":
         raise TypeError("bitwise_not (~): only integer and bool tensors are supported, got float")
     return _nondiff(lambda xp, a: xp.invert(a), x)
 
 
 def logical_not(x: Tensor) -> Tensor:
+    """not x, elementwise (a bool tensor)."""
     return _nondiff(lambda xp, a: xp.logical_not(a), x)
 
 
 def isnan(x: Tensor) -> Tensor:
+    """True where x is nan (a bool tensor)."""
     return _nondiff(lambda xp, a: xp.isnan(a), x)
 
 
 def isinf(x: Tensor) -> Tensor:
+    """True where x is +inf or -inf (a bool tensor)."""
     return _nondiff(lambda xp, a: xp.isinf(a), x)
 
 
 def isfinite(x: Tensor) -> Tensor:
+    """True where x is neither inf nor nan (a bool tensor)."""
     return _nondiff(lambda xp, a: xp.isfinite(a), x)
 
 
