@@ -14,7 +14,9 @@ from chainrule.autograd.function import _anomaly_mode, _check_finite
 
 
 def _topological_order(roots) -> list:
-    """Tensors reachable from ``roots`` through recorded nodes, parents before children.
+    """Tensors reachable from ``roots`` through recorded nodes, parents before children (for
+    the learning tools that draw and name the graph; backward itself orders nodes by their
+    creation numbers, see ``run_backward``).
 
     Iterative depth-first search: an unrolled RNN makes graphs far deeper than Python's
     recursion limit.
