@@ -77,6 +77,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if dtype is None and x.dtype == ctx.xp.float16:
+            # float16 sums accumulate in float32 and round once, as PyTorch does
+            return ctx.xp.sum(x, axis=axes, keepdims=keepdim, dtype=ctx.xp.float32).astype(x.dtype)
         return ctx.xp.sum(x, axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -271,6 +274,10 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis, dtype):
         ctx.axis = axis
+        if dtype is None and x.dtype == ctx.xp.float16:  # float32 running sums, as PyTorch
+            return (
+                ctx.xp.cumsum(x, axis=axis, dtype=ctx.xp.float32).astype(x.dtype).reshape(x.shape)
+            )
         return ctx.xp.cumsum(x, axis=axis, dtype=dtype).reshape(x.shape)
 
     @staticmethod
