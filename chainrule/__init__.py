@@ -82,6 +82,18 @@ cuda = _Cuda()
 
 from chainrule import nn, optim  # noqa: E402 - after the core they build on
 from chainrule.nn.functional import cdist  # noqa: E402 - torch.cdist is top-level too
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a chainrule Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    """The number of elements of ``t``."""
+    return t.numel()
+
+
 from chainrule.serialization import load, save  # noqa: E402
 
 # The rest is imported on first use (PEP 562), so that `import chainrule` stays light:

@@ -879,6 +879,53 @@ class Tensor:
     def scatter_(self, dim: int, index, src):
         return self._inplace_result(_ops.scatter(self._snapshot(src), dim, index, src), "scatter_")
 
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return _ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        snap = self._snapshot(source)
+        return self._inplace_result(
+            _ops.index_add(snap, dim, index, source, alpha=alpha), "index_add_"
+        )
+
+    def index_fill_(self, dim: int, index, value):
+        """Set the slices ``index`` along ``dim`` to ``value`` in place."""
+        d = _normalize_dim(dim, self.ndim, "index_fill_")
+        idx = index if isinstance(index, Tensor) else tensor(index)
+        self[(slice(None),) * d + (idx,)] = value
+        return self
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False):
+        """Set the main diagonal (every dim the same index) to ``fill_value`` in place; for a
+        tall 2-D matrix, ``wrap`` restarts the diagonal every (cols + 1) rows."""
+        if self.ndim < 2:
+            raise RuntimeError("dimensions must larger than 1")
+        if self.ndim > 2 and len(set(self.shape)) != 1:
+            raise RuntimeError("all dimensions of input must be of equal length")
+        xp = self._device.xp
+        n = min(self.shape)
+        if self.ndim == 2 and wrap and self.shape[0] > self.shape[1] + 1:
+            cols = self.shape[1]
+            rows = xp.arange(self.shape[0])
+            rows = rows[(rows % (cols + 1)) < cols]
+            idx = (Tensor._make(rows, self._device), Tensor._make(rows % (cols + 1), self._device))
+        else:
+            i = Tensor._make(xp.arange(n), self._device)
+            idx = (i,) * self.ndim
+        self[idx] = fill_value
+        return self
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        return _ops.diff(self, n, dim, prepend, append)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0):  # noqa: A002
+        return _ops.histc(self, bins, min, max)
+
+    def data_ptr(self) -> int:
+        """The address of the first element (NumPy: ctypes.data; CuPy: data.ptr)."""
+        d = self.data
+        return int(d.ctypes.data) if isinstance(d, np.ndarray) else int(d.data.ptr)
+
     def scatter_add_(self, dim: int, index, src):
         snap = self._snapshot(src)
         return self._inplace_result(_ops.scatter_add(snap, dim, index, src), "scatter_add_")

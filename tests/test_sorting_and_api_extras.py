@@ -153,3 +153,25 @@ def test_erfinv_matches_torch_over_the_whole_range(torch):
         theirs = torch.erfinv(torch.tensor(x.astype(dtype))).numpy()
         assert ours.dtype == theirs.dtype
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=0)  # +-inf and nan included
+
+
+def test_histc_fill_diagonal_index_fill_and_helpers_match_torch(torch):
+    x = np.random.default_rng(5).standard_normal((4, 3))
+    for args in ((10, 0, 0), (5, -1, 1), (3, 2, 2)):
+        np.testing.assert_array_equal(
+            cr.tensor(x).histc(*args).numpy(), torch.tensor(x).histc(*args).numpy()
+        )
+    for shape, wrap in (((3, 3), False), ((5, 2), True), ((5, 2), False), ((2, 2, 2), False)):
+        ours, theirs = cr.zeros(*shape), torch.zeros(*shape)
+        ours.fill_diagonal_(7.0, wrap=wrap)
+        theirs.fill_diagonal_(7.0, wrap=wrap)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours, theirs = cr.zeros(3, 4), torch.zeros(3, 4)
+    ours.index_fill_(1, cr.tensor([0, 2]), 5.0)
+    theirs.index_fill_(1, torch.tensor([0, 2]), 5.0)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    y = cr.zeros(3, 2)
+    y.index_add_(0, cr.tensor([0, 0, 2]), cr.ones(3, 2))
+    assert y.tolist() == [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]]
+    assert cr.is_tensor(y) and not cr.is_tensor(np.zeros(2)) and cr.numel(y) == 6
+    assert y.data_ptr() == y.data.ctypes.data

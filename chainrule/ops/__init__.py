@@ -96,6 +96,7 @@ from chainrule.ops.elementwise import (
 from chainrule.ops.indexing import (
     gather,
     getitem,
+    index_add,
     index_select,
     masked_fill,
     masked_select,
@@ -108,6 +109,7 @@ from chainrule.ops.indexing import (
 )
 from chainrule.ops.linalg import (
     addmm,
+    baddbmm,
     bmm,
     cross,
     diag,
@@ -131,6 +133,7 @@ from chainrule.ops.movement import (
     concat,
     concatenate,
     contiguous,
+    diff,
     expand,
     flatten,
     flip,
@@ -185,6 +188,7 @@ from chainrule.ops.sorting import (
     argwhere,
     bincount,
     count_nonzero,
+    histc,
     nonzero,
     searchsorted,
     sort,

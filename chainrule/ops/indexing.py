@@ -153,6 +153,33 @@ class IndexSelect(Function):
     backward = staticmethod(_scatter_add_backward)
 
 
+class IndexAdd(Function):
+    """y = x with alpha * source added at the slices ``index`` along dim (repeats add up);
+    dy/dx = 1, dy/dsource = alpha * grad at those slices (index_select of grad)."""
+
+    rule = "d index_add/dx = 1; d index_add/dsource = alpha * index_select(grad, dim, index)"
+
+    @staticmethod
+    def forward(ctx, x, source, index, dim, alpha):
+        xp = ctx.xp
+        ctx.index, ctx.dim, ctx.alpha = index, dim, alpha
+        out = x.copy()
+        moved = xp.moveaxis(out, dim, 0)  # a view: adding into it writes into out
+        src = xp.moveaxis(source, dim, 0)
+        backend.scatter_add(xp, moved, index, src if alpha == 1 else src * alpha)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        g_src = None
+        if ctx.needs_input_grad[1]:
+            g_src = xp.take(grad, ctx.index, axis=ctx.dim)
+            if ctx.alpha != 1:
+                g_src = g_src * ctx.alpha
+        return (grad if ctx.needs_input_grad[0] else None), g_src
+
+
 class Scatter(Function):
     """y = x with y[index[i][j]][j] = src[i][j] (dim=0);
     dy/dx = 0 at the written positions, 1 elsewhere; dy/dsrc = grad gathered at index."""
@@ -696,3 +723,21 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
     """x with ``dim`` removed at position ``index`` (a view): ``x.select(1, 2)`` is x[:, 2]."""
     dim = normalize_dim(dim, x.ndim, "select")
     return getitem(x, (slice(None),) * dim + (int(index),))
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """x with ``alpha * source`` added at the slices ``index`` (1-D) along ``dim``; an index
+    that repeats adds each of its slices."""
+    xp = x._device.xp
+    d = normalize_dim(dim, x.ndim, "index_add")
+    idx = _check_index_dtype(index, "index_add", xp).reshape(-1)
+    _check_range(idx, x.data.shape[d], d, "index_add")
+    want = tuple(x.shape[:d]) + (idx.shape[0],) + tuple(x.shape[d + 1 :])
+    if tuple(source.shape) != want:
+        raise RuntimeError(
+            f"index_add(): source of shape {tuple(source.shape)} does not match {want} "
+            f"(x {tuple(x.shape)} with {idx.shape[0]} indices along dim {d})"
+        )
+    if source.data.dtype != x.data.dtype:
+        source = cast(source, x.dtype)
+    return IndexAdd.apply(x, source, index=idx, dim=d, alpha=alpha)

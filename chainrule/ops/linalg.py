@@ -558,3 +558,11 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
     b_shape = [s for d in b.shape for s in (1, d)]
     out = a.reshape(a_shape) * b.reshape(b_shape)
     return out.reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (batch1 @ batch2), batched: (B, n, m) @ (B, m, p)."""
+    prod = bmm(batch1, batch2)
+    if alpha != 1:
+        prod = prod * alpha
+    return (input if beta == 1 else input * beta) + prod

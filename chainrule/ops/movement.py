@@ -912,3 +912,17 @@ def unfold_windows(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     picked = index_select(x, d, Tensor._make(index, x._device))
     shape = tuple(x.shape[:d]) + (len(starts), size) + tuple(x.shape[d + 1 :])
     return movedim(picked.reshape(shape), d + 1, -1)
+
+
+def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along ``dim``: y_i = x_(i+1) - x_i (n times), after
+    joining ``prepend`` and ``append`` to x along dim."""
+    d = normalize_dim(dim, x.ndim, "diff")
+    parts = [p for p in (prepend, x, append) if p is not None]
+    y = cat(parts, dim=d) if len(parts) > 1 else x
+    for _ in range(n):
+        length = y.shape[d]
+        if length == 0:
+            break
+        y = narrow(y, d, 1, length - 1) - narrow(y, d, 0, length - 1)
+    return y

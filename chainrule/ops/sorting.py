@@ -152,3 +152,19 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
     if w is None:
         out = out.astype(xp.int64)
     return Tensor._make(out, x._device)
+
+
+def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Counts of x's elements in ``bins`` equal bins over [min, max] (the data's own range
+    when min == max); elements outside are ignored. The counts have x's dtype."""
+    xp = x._device.xp
+    data = x.data.reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and data.size:
+        lo, hi = float(data.min()), float(data.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError(f"histc: max ({hi}) must be larger than min ({lo})")
+    counts, _ = xp.histogram(data, bins=int(bins), range=(lo, hi))
+    return Tensor._make(counts.astype(x.data.dtype), x._device)

@@ -149,6 +149,18 @@ SPECS = [
     both("cumprod", lambda m, x: x.cumprod(1), [((3, 4),), ((2, 3, 2),)]),
     both("tensor_unfold", lambda m, x: x.unfold(1, 3, 2) * 1.5, [((2, 7),), ((2, 5, 3),)]),
     both("tensor_unfold_overlap", lambda m, x: x.unfold(-1, 2, 1), [((3, 4),)]),
+    both(
+        "index_add",
+        lambda m, x, s: x.index_add(1, m.tensor([2, 0, 2]), s, alpha=1.5),
+        [((3, 4), (3, 3)), ((2, 4, 2), (2, 3, 2))],
+    ),
+    both("diff", lambda m, x: x.diff(n=2, dim=0) + x.diff(dim=-1).sum(), [((5, 3),)]),
+    both("diff_prepend", lambda m, x: x.diff(prepend=x[:, :1] * 2.0), [((3, 4),)]),
+    both(
+        "baddbmm",
+        lambda m, c, a, b: m.baddbmm(c, a, b, beta=0.5, alpha=2.0),
+        [((2, 3, 5), (2, 3, 4), (2, 4, 5))],
+    ),
     both("cumprod_0d", lambda m, x: x.cumprod(0) * 2.0, [((),), ((4,),)]),
     both(
         "cumprod_with_zeros",
