@@ -873,8 +873,78 @@ class Tensor:
 
         return multinomial(self, num_samples, replacement, generator=generator)
 
+    def _unary_(self, op, name: str):
+        """self = op(self) in place (recorded like any in-place op)."""
+        return self._inplace_result(op(self._snapshot()), name)
+
     def exp_(self):
-        return self._inplace_result(_ops.exp(self._snapshot()), "exp_")
+        return self._unary_(_ops.exp, "exp_")
+
+    def log_(self):
+        return self._unary_(_ops.log, "log_")
+
+    def sqrt_(self):
+        return self._unary_(_ops.sqrt, "sqrt_")
+
+    def abs_(self):
+        return self._unary_(_ops.abs, "abs_")
+
+    def neg_(self):
+        return self._unary_(_ops.neg, "neg_")
+
+    def sigmoid_(self):
+        return self._unary_(_ops.sigmoid, "sigmoid_")
+
+    def tanh_(self):
+        return self._unary_(_ops.tanh, "tanh_")
+
+    def relu_(self):
+        return self._unary_(_ops.relu, "relu_")
+
+    def clamp_min(self, min):  # noqa: A002
+        return _ops.clamp(self, min=min)
+
+    def clamp_max(self, max):  # noqa: A002
+        return _ops.clamp(self, max=max)
+
+    def logical_xor(self, other):
+        return _ops.logical_xor(self, other)
+
+    def bitwise_and(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def bernoulli_(self, p: float = 0.5, generator=None):
+        """Fill with 1 (probability p) or 0, in place."""
+        from chainrule.random import rng
+
+        values = rng(generator).random(self.data.shape) < p
+        return self._fill_random(values, "bernoulli_")
+
+    def exponential_(self, lambd: float = 1.0, generator=None):
+        """Fill with samples of the exponential distribution of rate ``lambd``, in place."""
+        from chainrule.random import rng
+
+        return self._fill_random(
+            rng(generator).exponential(1.0 / lambd, self.data.shape), "exponential_"
+        )
+
+    def geometric_(self, p: float, generator=None):
+        """Fill with the number of Bernoulli(p) trials up to the first success, in place."""
+        from chainrule.random import rng
+
+        return self._fill_random(rng(generator).geometric(p, self.data.shape), "geometric_")
+
+    def random_(self, from_: int = 0, to: int | None = None, generator=None):
+        """Fill with integers uniform in [from_, to) (one argument: [0, from_)), in place."""
+        from chainrule.random import rng
+
+        if to is None:
+            if from_ == 0:
+                raise RuntimeError(
+                    "random_: give an upper bound (random_(to) or random_(from, to))"
+                )
+            from_, to = 0, from_
+        return self._fill_random(rng(generator).integers(from_, to, self.data.shape), "random_")
 
     def scatter_(self, dim: int, index, src):
         return self._inplace_result(_ops.scatter(self._snapshot(src), dim, index, src), "scatter_")

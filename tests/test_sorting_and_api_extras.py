@@ -175,3 +175,30 @@ def test_histc_fill_diagonal_index_fill_and_helpers_match_torch(torch):
     assert y.tolist() == [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]]
     assert cr.is_tensor(y) and not cr.is_tensor(np.zeros(2)) and cr.numel(y) == 6
     assert y.data_ptr() == y.data.ctypes.data
+
+
+@pytest.mark.parametrize("name", ["sqrt_", "abs_", "neg_", "sigmoid_", "tanh_", "relu_", "log_"])
+def test_inplace_unary_methods_match_torch(torch, name):
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    if name in ("sqrt_", "log_"):
+        x = np.abs(x)
+    a, b = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = a * 1.0, b * 1.0
+    getattr(ya, name)()
+    getattr(yb, name)()
+    (ya * ya).sum().backward()
+    (yb * yb).sum().backward()
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy())
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
+def test_inplace_samplers_and_clamp_helpers():
+    cr.manual_seed(0)
+    t = cr.zeros(2000)
+    assert 0.25 < t.bernoulli_(0.3).mean().item() < 0.35
+    assert 0.45 < t.exponential_(2.0).mean().item() < 0.55
+    assert set(np.unique(t.random_(5).numpy())) <= {0.0, 1.0, 2.0, 3.0, 4.0}
+    assert set(np.unique(t.random_(2, 4).numpy())) <= {2.0, 3.0}
+    assert t.geometric_(0.5).min().item() >= 1
+    assert cr.tensor([1.0, -2.0]).clamp_min(0).tolist() == [1.0, 0.0]
+    assert cr.tensor([1.0, -2.0]).clamp_max(0).tolist() == [0.0, -2.0]
