@@ -98,7 +98,7 @@ from chainrule.serialization import load, save  # noqa: E402
 
 # The rest is imported on first use (PEP 562), so that `import chainrule` stays light:
 # `chainrule.data`, `chainrule.train`... work as if imported eagerly.
-_LAZY_SUBMODULES = {"data", "train", "metrics", "edu", "models", "recipes"}
+_LAZY_SUBMODULES = {"data", "train", "metrics", "edu", "models", "recipes", "linalg"}
 
 
 def __getattr__(name: str):

@@ -202,3 +202,41 @@ def test_inplace_samplers_and_clamp_helpers():
     assert t.geometric_(0.5).min().item() >= 1
     assert cr.tensor([1.0, -2.0]).clamp_min(0).tolist() == [1.0, 0.0]
     assert cr.tensor([1.0, -2.0]).clamp_max(0).tolist() == [0.0, -2.0]
+
+
+def test_det_gradient_of_a_singular_matrix_is_its_cofactor_matrix():
+    # det [[a, b], [c, d]] = ad - bc: the gradient is [[d, -c], [-b, a]] even when det = 0
+    # (PyTorch 2.13 returns zeros for this exactly singular matrix).
+    a = cr.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=cr.float64, requires_grad=True)
+    d = cr.linalg.det(a)
+    d.backward()
+    assert d.item() == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)
+    assert cr.autograd.gradcheck(
+        cr.linalg.det, (cr.tensor(np.ones((3, 3)), dtype=cr.float64, requires_grad=True),)
+    )
+
+
+def test_linalg_namespace_matches_torch(torch):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 3))
+    np.testing.assert_allclose(
+        cr.linalg.solve(cr.tensor(a), cr.tensor(b)).numpy(),
+        torch.linalg.solve(torch.tensor(a), torch.tensor(b)).numpy(),
+    )
+    sign, logabs = cr.linalg.slogdet(cr.tensor(a))
+    tsign, tlogabs = torch.linalg.slogdet(torch.tensor(a))
+    np.testing.assert_allclose(sign.numpy(), tsign.numpy())
+    np.testing.assert_allclose(logabs.numpy(), tlogabs.numpy())
+    for ord_ in ("fro", 1, -1, float("inf")):
+        np.testing.assert_allclose(
+            cr.linalg.matrix_norm(cr.tensor(a), ord_).numpy(),
+            torch.linalg.matrix_norm(torch.tensor(a), ord_).numpy(),
+        )
+    np.testing.assert_allclose(
+        cr.linalg.matrix_power(cr.tensor(a), -2).numpy(),
+        torch.linalg.matrix_power(torch.tensor(a), -2).numpy(),
+    )
+    with pytest.raises(RuntimeError, match="square"):
+        cr.linalg.det(cr.zeros(2, 3))

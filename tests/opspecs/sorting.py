@@ -156,6 +156,26 @@ SPECS = [
     ),
     both("diff", lambda m, x: x.diff(n=2, dim=0) + x.diff(dim=-1).sum(), [((5, 3),)]),
     both("diff_prepend", lambda m, x: x.diff(prepend=x[:, :1] * 2.0), [((3, 4),)]),
+    both("linalg_det", lambda m, a: m.linalg.det(a + 2.0 * m.eye(3)), [((3, 3),), ((2, 3, 3),)]),
+    both(
+        "linalg_slogdet",
+        lambda m, a: m.linalg.slogdet(a + 3.0 * m.eye(3))[1],
+        [((3, 3),), ((2, 3, 3),)],
+    ),
+    both(
+        "linalg_solve",
+        lambda m, a, b: m.linalg.solve(a + 3.0 * m.eye(3), b),
+        [((3, 3), (3, 2)), ((2, 3, 3), (2, 3, 4)), ((3, 3), (3,))],
+    ),
+    both(
+        "linalg_norms",
+        lambda m, a: (
+            m.linalg.matrix_norm(a, 1)
+            + m.linalg.vector_norm(a, 3.0)
+            + m.linalg.matrix_power(a, 3).sum()
+        ),
+        [((3, 3),)],
+    ),
     both(
         "baddbmm",
         lambda m, c, a, b: m.baddbmm(c, a, b, beta=0.5, alpha=2.0),

@@ -1,0 +1,195 @@
+"""``chainrule.linalg``: the linear-algebra functions of ``torch.linalg`` that a course needs —
+inverse, determinant, solving a linear system, norms, matrix powers — batched over leading
+dims ``(..., n, n)`` and differentiable.
+
+Determinants and solves are Functions here (NumPy's LAPACK calls do the work); the norms and
+the matrix power are compositions of existing ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+from chainrule.autograd.function import Function
+from chainrule.ops import linalg as _linalg
+from chainrule.ops import reduce as _reduce
+from chainrule.ops.linalg import cross, inverse
+from chainrule.tensor import Tensor
+
+__all__ = [
+    "inv",
+    "det",
+    "slogdet",
+    "solve",
+    "norm",
+    "vector_norm",
+    "matrix_norm",
+    "matrix_power",
+    "cross",
+]
+
+inv = inverse
+
+
+def _square(a: Tensor, op: str) -> None:
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"linalg.{op}: expected a square matrix or a batch of them, got shape {tuple(a.shape)}"
+        )
+    if a.data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{op}: expected a floating point tensor, got {a.dtype.name}")
+
+
+class Det(Function):
+    """y = det A;  dy/dA = the cofactor matrix of A (= det(A) A^-T when A is invertible)."""
+
+    rule = "d det(A)/dA = cofactor(A) = det(A) * A^-T"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        ctx.save_for_backward(a)
+        return xp.asarray(xp.linalg.det(a), dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (a,) = ctx.saved_tensors
+        # NOTE: det(A) A^-T has no meaning for a singular A, whose cofactors may still be
+        # non-zero (rank n - 1). With A = U S V^T the cofactor matrix is
+        # det(U) det(V) U diag(prod_{j != i} s_j) V^T: exact for every A, no division.
+        u, s, vh = xp.linalg.svd(a)
+        sign = xp.linalg.det(u) * xp.linalg.det(vh)
+        ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+        left = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+        right = xp.flip(
+            xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1
+        )
+        cofactor = (u * (left * right)[..., None, :]) @ vh
+        return (grad * sign)[..., None, None] * cofactor
+
+
+class SlogDet(Function):
+    """(sign, log|det A|) of A; the differentiable output is log|det A|, d/dA = A^-T."""
+
+    rule = "d log|det A|/dA = A^-T"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        sign, logabs = xp.linalg.slogdet(a)
+        ctx.save_for_backward(a)
+        return xp.asarray(logabs, dtype=a.dtype), xp.asarray(sign, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (a,) = ctx.saved_tensors
+        try:
+            inv_t = xp.swapaxes(xp.linalg.inv(a), -1, -2)
+        except xp.linalg.LinAlgError:  # log|det| = -inf: no finite gradient
+            inv_t = xp.full_like(a, xp.nan)
+        return grad[..., None, None] * inv_t
+
+
+class Solve(Function):
+    """X = A^-1 B (A (..., n, n), B (..., n, k));  dL/dB = A^-T G, dL/dA = -(A^-T G) X^T."""
+
+    rule = "d solve(A, B): dB = solve(A^T, G), dA = -dB X^T"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        try:
+            x = xp.linalg.solve(a, b)
+        except xp.linalg.LinAlgError as e:
+            raise RuntimeError(f"linalg.solve: the matrix is singular ({e})") from None
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        a, x = ctx.saved_tensors
+        gb = xp.linalg.solve(xp.swapaxes(a, -1, -2), grad)
+        ga = -(gb @ xp.swapaxes(x, -1, -2)) if ctx.needs_input_grad[0] else None
+        return ga, gb if ctx.needs_input_grad[1] else None
+
+
+def det(a: Tensor) -> Tensor:
+    """The determinant of a square matrix, or of each in a batch (..., n, n) -> (...)."""
+    _square(a, "det")
+    return Det.apply(a)
+
+
+def slogdet(a: Tensor):
+    """(sign, logabsdet) of the determinant: log|det A| without overflow; sign is a constant."""
+    _square(a, "slogdet")
+    logabs, sign = SlogDet.apply(a)
+    return sign, logabs
+
+
+def solve(a: Tensor, b: Tensor) -> Tensor:
+    """X with A X = B: A (..., n, n); B (..., n, k), or (..., n) for one right-hand side."""
+    _square(a, "solve")
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        b = b.unsqueeze(-1)
+    if b.shape[-2] != a.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve: A of shape {tuple(a.shape)} and B of shape {tuple(b.shape)} "
+            "do not fit (A X = B needs B's rows to match A's size)"
+        )
+    out = Solve.apply(a, b)
+    return out.squeeze(-1) if vector else out
+
+
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+    """The vector ``ord``-norm of x's elements over ``dim`` (all of them by default)."""
+    return _reduce.norm(x, ord, dim, keepdim, dtype)
+
+
+def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The Frobenius norm (``'fro'``), or the max column (ord=1) / row (ord=inf) abs sum, of
+    the matrices in the last two dims."""
+    d0, d1 = (d % x.ndim for d in dim)
+    if ord == "fro":
+        return _reduce.norm(x, 2, (d0, d1), keepdim)
+    if ord in (1, -1):  # the largest (smallest) column sum
+        sums, other = _reduce.sum(x.abs(), d0, keepdim=True), d1
+    elif ord in (math.inf, -math.inf):  # the largest (smallest) row sum
+        sums, other = _reduce.sum(x.abs(), d1, keepdim=True), d0
+    else:
+        raise RuntimeError(f"linalg.matrix_norm: ord={ord!r} is not supported ('fro', 1, inf)")
+    pick = _reduce.amax if ord in (1, math.inf) else _reduce.amin
+    out = pick(sums, other, keepdim=True)
+    return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+
+
+def norm(x: Tensor, ord=None, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """A vector norm (1-D input, or an int ``dim``) or a matrix norm (2-D input, or two dims);
+    ``ord=None``: 2 for vectors, Frobenius for matrices."""
+    if (dim is None and x.ndim == 2) or (isinstance(dim, tuple) and len(dim) == 2):
+        return matrix_norm(x, "fro" if ord is None else ord, dim or (-2, -1), keepdim)
+    return vector_norm(x, 2 if ord is None else ord, dim, keepdim)
+
+
+def matrix_power(a: Tensor, n: int) -> Tensor:
+    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity)."""
+    _square(a, "matrix_power")
+    if n < 0:
+        a, n = inverse(a), -n
+    if n == 0:  # the identity, still in A's graph (with zero gradient), as PyTorch
+        from chainrule.creation import eye
+
+        size = a.shape[-1]
+        return a * 0.0 + eye(size, dtype=a.dtype, device=a.device)
+    result = None
+    base = a
+    while n:
+        if n & 1:
+            result = base if result is None else _linalg.matmul(result, base)
+        n >>= 1
+        if n:
+            base = _linalg.matmul(base, base)
+    return result
