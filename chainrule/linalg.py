@@ -17,6 +17,9 @@ from chainrule.ops.linalg import cross, inverse
 from chainrule.tensor import Tensor
 
 __all__ = [
+    "cholesky",
+    "eigh",
+    "eigvalsh",
     "inv",
     "det",
     "slogdet",
@@ -193,3 +196,101 @@ def matrix_power(a: Tensor, n: int) -> Tensor:
         if n:
             base = _linalg.matmul(base, base)
     return result
+
+
+class Cholesky(Function):
+    """L = chol(A) (A symmetric positive definite, L lower triangular, A = L L^T);
+    dL/dA = sym(L^-T Phi(L^T G) L^-1), Phi = lower triangle with the diagonal halved."""
+
+    rule = "d chol(A): S = L^-T Phi(L^T G) L^-1, dA = (S + S^T) / 2"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        try:
+            out = xp.linalg.cholesky(a)
+        except xp.linalg.LinAlgError as e:
+            raise RuntimeError(
+                f"linalg.cholesky: the input is not positive-definite ({e})"
+            ) from None
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        (low,) = ctx.saved_tensors
+        t = xp.swapaxes
+        phi = xp.tril(t(low, -1, -2) @ grad)
+        n = phi.shape[-1]
+        phi[..., xp.arange(n), xp.arange(n)] *= 0.5
+        inv = xp.linalg.inv(low)
+        s = t(inv, -1, -2) @ phi @ inv
+        return (s + t(s, -1, -2)) * 0.5
+
+
+class Eigh(Function):
+    """(w, V) of a symmetric A = V diag(w) V^T, w ascending. The differentiable output stacks
+    w as an extra last row under V: (..., n + 1, n). dL/dA = V (diag(gw) + F * (V^T gV)) V^T
+    with F_ij = 1 / (w_j - w_i) off the diagonal, symmetrised."""
+
+    rule = "d eigh: dA = V (diag(g_w) + (V^T g_V) / (w_j - w_i)) V^T, symmetrised"
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        xp = ctx.xp
+        w, v = xp.linalg.eigh(a, UPLO=uplo)
+        ctx.save_for_backward(w, v)
+        return xp.concatenate([v, w[..., None, :]], axis=-2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        w, v = ctx.saved_tensors
+        t = xp.swapaxes
+        n = w.shape[-1]
+        g_v, g_w = grad[..., :n, :], grad[..., n, :]
+        gap = w[..., None, :] - w[..., :, None]  # w_j - w_i
+        off = ~xp.eye(n, dtype=bool)
+        with (
+            xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else _Quiet()
+        ):
+            f = xp.where(off, 1.0 / xp.where(off, gap, 1.0), 0.0)
+        inner = f * (t(v, -1, -2) @ g_v)
+        inner[..., xp.arange(n), xp.arange(n)] += g_w
+        out = v @ inner @ t(v, -1, -2)
+        return (out + t(out, -1, -2)) * 0.5
+
+
+class _Quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def cholesky(a: Tensor, *, upper: bool = False) -> Tensor:
+    """L lower triangular with A = L L^T (A symmetric positive definite); ``upper``: L^T."""
+    _square(a, "cholesky")
+    low = Cholesky.apply(a)
+    return low.transpose(-2, -1) if upper else low
+
+
+def eigh(a: Tensor, UPLO: str = "L"):  # noqa: N803 - PyTorch's name
+    """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix (..., n, n).
+    Only the lower (UPLO='L') or upper ('U') triangle of A is read, as in LAPACK; the gradient
+    is that of the symmetric matrix, as in PyTorch."""
+    _square(a, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    # NOTE: the gradient is PyTorch's: that of a symmetric A (symmetrised), whichever
+    # triangle the values were read from.
+    both = Eigh.apply(a, uplo=UPLO)
+    n = a.shape[-1]
+    return both[..., n, :], both[..., :n, :]
+
+
+def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """The eigenvalues (ascending) of a symmetric matrix."""
+    return eigh(a, UPLO)[0]

@@ -25,6 +25,12 @@ _SPECIAL_MASK = np.isfinite(_SPECIAL)
 _ZEROS = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
 
 
+def _eigh_invariant(m, sym):
+    w, v = m.linalg.eigh(sym)
+    weights = m.arange(v.shape[-1] * v.shape[-1], dtype=v.dtype).reshape(v.shape[-2:])
+    return w * 2.0 + (v * v * weights).sum(-1)
+
+
 def both(name, f, shapes, **kw):
     import torch
 
@@ -175,6 +181,17 @@ SPECS = [
             + m.linalg.matrix_power(a, 3).sum()
         ),
         [((3, 3),)],
+    ),
+    both(
+        "linalg_cholesky",
+        lambda m, a: m.linalg.cholesky(a @ a.transpose(-2, -1) + 3.0 * m.eye(3)),
+        [((3, 3),), ((2, 3, 3),)],
+    ),
+    both(
+        "linalg_eigh",
+        lambda m, a: _eigh_invariant(m, (a + a.transpose(-2, -1)) * 0.5),
+        [((3, 3),), ((2, 4, 4),)],
+        note="eigenvector signs are arbitrary: a sign-invariant function of them is compared",
     ),
     both(
         "baddbmm",
