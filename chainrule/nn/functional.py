@@ -1401,12 +1401,16 @@ def _source_scale(xp, n_in: int, n_out: int, scale, align_corners: bool, dtype):
     return dtype.type(n_in) / dtype.type(n_out)
 
 
-def _nearest_index(xp, n_in: int, n_out: int, scale, dtype):
+def _nearest_index(xp, n_in: int, n_out: int, scale, dtype, shortcuts: bool = True):
     """Source index of each output for mode 'nearest': min(floor(i * step), n_in - 1)."""
-    if n_out == n_in:
-        return xp.arange(n_out)
-    if n_out == 2 * n_in:
-        return xp.arange(n_out) // 2
+    # NOTE: PyTorch's 2-D nearest kernel copies a dim whose size does not change and halves
+    # the index when the size doubles, whatever the scale factor; its 1-D kernel applies a
+    # given scale factor even then (shortcuts=False). Both are mirrored here.
+    if shortcuts or scale is None:
+        if n_out == n_in:
+            return xp.arange(n_out)
+        if n_out == 2 * n_in:
+            return xp.arange(n_out) // 2
     step = _source_scale(xp, n_in, n_out, scale, False, dtype)
     src = xp.floor(xp.arange(n_out).astype(dtype) * step).astype(xp.int64)
     return xp.minimum(src, n_in - 1)
@@ -1516,9 +1520,11 @@ def interpolate(
         dim = 2 + axis
         n_in, n_out, scale = in_sizes[axis], out_sizes[axis], scales[axis]
         if mode == "nearest":
-            idx = _nearest_index(xp, n_in, n_out, scale, dtype)
+            idx = _nearest_index(xp, n_in, n_out, scale, dtype, shortcuts=n == 2)
             out = index_select(out, dim, Tensor._make(idx, dev))
             continue
+        if n_in == n_out:
+            continue  # PyTorch copies a dim whose size does not change, whatever the scale
         i0, i1, w0, w1 = _linear_weights(xp, n_in, n_out, scale, align_corners, dtype)
         shape = (-1,) + (1,) * (n - 1 - axis)
         a = ops.mul(
@@ -1528,7 +1534,7 @@ def interpolate(
             index_select(out, dim, Tensor._make(i1, dev)), Tensor._make(w1.reshape(shape), dev)
         )
         out = ops.add(a, b)
-    return out
+    return ops.clone(out) if out is input else out  # a new tensor, as PyTorch returns
 
 
 # ---------------------------------------------------------------- attention

@@ -351,3 +351,30 @@ def test_docstring_examples_run():
             optionflags=doctest.NORMALIZE_WHITESPACE,
         )
         assert result.failed == 0 and result.attempted > 5, module.__name__
+
+
+def test_interpolate_keeps_a_dim_whose_size_does_not_change(torch):
+    # scale 1.14 on 5 elements gives 5 outputs: PyTorch copies that dim (no resampling)
+    x = np.arange(10.0).reshape(1, 2, 5)
+    for mode in ("linear", "nearest"):
+        ours = cr.nn.functional.interpolate(cr.tensor(x), scale_factor=1.14, mode=mode)
+        theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=1.14, mode=mode)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    src = cr.tensor(x)
+    out = cr.nn.functional.interpolate(src, size=5, mode="linear")
+    assert out is not src and not np.shares_memory(out.numpy(), src.numpy())
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 6), (1, 1, 6, 4), (1, 1, 3, 5), (1, 1, 2, 5)])
+@pytest.mark.parametrize("scale", [1.14, 2.0, 2.13, 1.5, (1.5, 1.14)])
+def test_interpolate_scale_factors_match_torch(torch, shape, scale):
+    # PyTorch's 1-D and 2-D nearest kernels treat unchanged and doubled sizes differently
+    # when a scale factor is given; linear copies an unchanged dim
+    if isinstance(scale, tuple) and len(shape) == 3:
+        scale = scale[0]
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    modes = ["nearest", "linear" if len(shape) == 3 else "bilinear"]
+    for mode in modes:
+        ours = cr.nn.functional.interpolate(cr.tensor(x), scale_factor=scale, mode=mode)
+        theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale, mode=mode)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
