@@ -17,6 +17,8 @@ from chainrule.ops.linalg import cross, inverse
 from chainrule.tensor import Tensor
 
 __all__ = [
+    "svdvals",
+    "matrix_rank",
     "cholesky",
     "eigh",
     "eigvalsh",
@@ -153,17 +155,28 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 
 
 def matrix_norm(x: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False) -> Tensor:  # noqa: A002
-    """The Frobenius norm (``'fro'``), or the max column (ord=1) / row (ord=inf) abs sum, of
-    the matrices in the last two dims."""
+    """The Frobenius norm (``'fro'``), the nuclear norm (``'nuc'``), the largest (2) or
+    smallest (-2) singular value, or the max column (ord=1) / row (ord=inf) abs sum, of the
+    matrices in ``dim`` (the last two by default)."""
     d0, d1 = (d % x.ndim for d in dim)
     if ord == "fro":
         return _reduce.norm(x, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):  # from the singular values of the (d0, d1) matrices
+        from chainrule.ops.movement import movedim
+
+        s = svdvals(movedim(x, (d0, d1), (-2, -1)))
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if keepdim:
+            out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return out
     if ord in (1, -1):  # the largest (smallest) column sum
         sums, other = _reduce.sum(x.abs(), d0, keepdim=True), d1
     elif ord in (math.inf, -math.inf):  # the largest (smallest) row sum
         sums, other = _reduce.sum(x.abs(), d1, keepdim=True), d0
     else:
-        raise RuntimeError(f"linalg.matrix_norm: ord={ord!r} is not supported ('fro', 1, inf)")
+        raise RuntimeError(
+            f"linalg.matrix_norm: ord={ord!r} is not supported ('fro', 'nuc', 2, -2, 1, inf)"
+        )
     pick = _reduce.amax if ord in (1, math.inf) else _reduce.amin
     out = pick(sums, other, keepdim=True)
     return out if keepdim else out.squeeze(max(d0, d1)).squeeze(min(d0, d1))
@@ -294,3 +307,42 @@ def eigh(a: Tensor, UPLO: str = "L"):  # noqa: N803 - PyTorch's name
 def eigvalsh(a: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     """The eigenvalues (ascending) of a symmetric matrix."""
     return eigh(a, UPLO)[0]
+
+
+class SvdVals(Function):
+    """s = the singular values of A (..., m, n), descending;  dL/dA = U diag(g) V^T."""
+
+    rule = "d svdvals(A) . g = U diag(g) V^T"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        ctx.save_for_backward(u, vh)
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        u, vh = ctx.saved_tensors
+        return (u * grad[..., None, :]) @ vh
+
+
+def svdvals(a: Tensor) -> Tensor:
+    """The singular values of a matrix (or of each in a batch), descending; differentiable
+    (for distinct singular values: the gradient does not depend on the singular vectors'
+    signs)."""
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.svdvals: expected a matrix, got shape {tuple(a.shape)}")
+    return SvdVals.apply(a)
+
+
+def matrix_rank(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The number of singular values above max(atol, rtol * largest) (default rtol: eps *
+    max(m, n)), as int64 (not differentiable)."""
+    xp = a._device.xp
+    s = xp.linalg.svd(a.data, compute_uv=False)
+    biggest = s[..., :1] if s.shape[-1] else xp.zeros(s.shape[:-1] + (1,), dtype=s.dtype)
+    if rtol is None:
+        rtol = 0.0 if atol is not None and atol > 0 else xp.finfo(s.dtype).eps * max(a.shape[-2:])
+    tol = xp.maximum(atol or 0.0, rtol * biggest)
+    return Tensor._make(xp.sum(s > tol, axis=-1).astype(xp.int64), a._device)

@@ -240,3 +240,17 @@ def test_linalg_namespace_matches_torch(torch):
     )
     with pytest.raises(RuntimeError, match="square"):
         cr.linalg.det(cr.zeros(2, 3))
+
+
+def test_matrix_rank_and_spectral_norms_match_torch(torch):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 4, 3))
+    a[0, :, 2] = a[0, :, 0] * 2  # rank 2
+    np.testing.assert_array_equal(
+        cr.linalg.matrix_rank(cr.tensor(a)).numpy(), torch.linalg.matrix_rank(torch.tensor(a))
+    )
+    for ord_ in ("nuc", 2, -2):
+        np.testing.assert_allclose(
+            cr.linalg.matrix_norm(cr.tensor(a), ord_).numpy(),
+            torch.linalg.matrix_norm(torch.tensor(a), ord_).numpy(),
+        )

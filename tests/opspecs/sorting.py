@@ -183,6 +183,11 @@ SPECS = [
         [((3, 3),)],
     ),
     both(
+        "linalg_svdvals",
+        lambda m, a: m.linalg.svdvals(a) * 2.0 + m.linalg.matrix_norm(a, "nuc"),
+        [((4, 3),), ((2, 3, 5),)],
+    ),
+    both(
         "linalg_cholesky",
         lambda m, a: m.linalg.cholesky(a @ a.transpose(-2, -1) + 3.0 * m.eye(3)),
         [((3, 3),), ((2, 3, 3),)],
