@@ -17,6 +17,7 @@ from chainrule.ops.linalg import cross, inverse
 from chainrule.tensor import Tensor
 
 __all__ = [
+    "qr",
     "svdvals",
     "matrix_rank",
     "cholesky",
@@ -346,3 +347,49 @@ def matrix_rank(a: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
         rtol = 0.0 if atol is not None and atol > 0 else xp.finfo(s.dtype).eps * max(a.shape[-2:])
     tol = xp.maximum(atol or 0.0, rtol * biggest)
     return Tensor._make(xp.sum(s > tol, axis=-1).astype(xp.int64), a._device)
+
+
+class QR(Function):
+    """(Q, R) of A (..., m, n), m >= n, reduced: Q (..., m, n) orthonormal columns, R upper
+    triangular; the differentiable output stacks Q over R: (..., m + n, n).
+    dL/dA = (gQ + Q copyltu(M)) R^-T with M = R gR^T - gQ^T Q and copyltu(M) the lower
+    triangle of M mirrored onto the upper one."""
+
+    rule = "d qr: M = R gR^T - gQ^T Q; dA = (gQ + Q copyltu(M)) R^-T"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        q, r = xp.linalg.qr(a, mode="reduced")
+        ctx.save_for_backward(q, r)
+        return xp.concatenate([q, r], axis=-2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        q, r = ctx.saved_tensors
+        t = xp.swapaxes
+        m = q.shape[-2]
+        g_q, g_r = grad[..., :m, :], grad[..., m:, :]
+        mm = r @ t(g_r, -1, -2) - t(g_q, -1, -2) @ q
+        low = xp.tril(mm, -1)
+        n = mm.shape[-1]
+        sym = low + t(low, -1, -2)
+        sym[..., xp.arange(n), xp.arange(n)] = mm[..., xp.arange(n), xp.arange(n)]
+        b = g_q + q @ sym
+        # b R^-T: solve R X^T = b^T for X
+        return t(xp.linalg.solve(r, t(b, -1, -2)), -1, -2)
+
+
+def qr(a: Tensor, mode: str = "reduced"):
+    """(Q, R) with A = Q R, Q with orthonormal columns, R upper triangular (reduced mode, for
+    matrices with at least as many rows as columns); differentiable where R is invertible."""
+    if mode != "reduced":
+        raise RuntimeError(f"linalg.qr: only mode='reduced' is supported, got {mode!r}")
+    if a.ndim < 2 or a.shape[-2] < a.shape[-1]:
+        raise RuntimeError(
+            f"linalg.qr: expected a matrix (..., m, n) with m >= n, got shape {tuple(a.shape)}"
+        )
+    both = QR.apply(a)
+    m = a.shape[-2]
+    return both[..., :m, :], both[..., m:, :]

@@ -183,6 +183,12 @@ SPECS = [
         [((3, 3),)],
     ),
     both(
+        "linalg_qr",
+        lambda m, a: m.cat([m.linalg.qr(a)[0], m.linalg.qr(a)[1]], dim=-2),
+        [((4, 3),), ((2, 3, 3),)],
+        note="LAPACK's Householder QR: the same sign convention in both libraries",
+    ),
+    both(
         "linalg_svdvals",
         lambda m, a: m.linalg.svdvals(a) * 2.0 + m.linalg.matrix_norm(a, "nuc")[..., None],
         [((4, 3),), ((2, 3, 5),)],
