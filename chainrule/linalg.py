@@ -17,6 +17,7 @@ from chainrule.ops.linalg import cross, inverse
 from chainrule.tensor import Tensor
 
 __all__ = [
+    "svd",
     "qr",
     "svdvals",
     "matrix_rank",
@@ -393,3 +394,73 @@ def qr(a: Tensor, mode: str = "reduced"):
     both = QR.apply(a)
     m = a.shape[-2]
     return both[..., :m, :], both[..., m:, :]
+
+
+class SVD(Function):
+    """(U, S, Vh) of A (..., m, n), reduced (k = min(m, n)); the differentiable output packs
+    them flat: (..., m k + k + k n). With F_ij = 1 / (s_j^2 - s_i^2) off the diagonal:
+    dA = U [(F * (U^T gU - gU^T U)) S + diag(gS) + S (F * (V^T gV - gV^T V))] V^T
+         + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)   (Townsend, 2016)."""
+
+    rule = "d svd: dA = U [(F*(U^T gU - gU^T U)) S + diag(gS) + S (F*(V^T gV - gV^T V))] V^T + ..."
+
+    @staticmethod
+    def forward(ctx, a, full_matrices=False):
+        xp = ctx.xp
+        u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+        k = s.shape[-1]
+        # The extra columns of a full U / rows of a full Vh get no gradient (as in PyTorch).
+        ctx.save_for_backward(u[..., :k], s, vh[..., :k, :])
+        ctx.full_shapes = (u.shape[-1], vh.shape[-2])
+        lead = a.shape[:-2]
+        return xp.concatenate([u.reshape(lead + (-1,)), s, vh.reshape(lead + (-1,))], axis=-1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        u, s, vh = ctx.saved_tensors
+        t = xp.swapaxes
+        m, k = u.shape[-2], u.shape[-1]
+        n = vh.shape[-1]
+        cu, rv = ctx.full_shapes  # columns of the returned U, rows of the returned Vh
+        lead = grad.shape[:-1]
+        g_u = grad[..., : m * cu].reshape(lead + (m, cu))[..., :k]
+        g_s = grad[..., m * cu : m * cu + k]
+        g_v = t(grad[..., m * cu + k :].reshape(lead + (rv, n))[..., :k, :], -1, -2)  # (n, k)
+        v = t(vh, -1, -2)
+        s2 = s * s
+        gap = s2[..., None, :] - s2[..., :, None]  # s_j^2 - s_i^2
+        off = ~xp.eye(k, dtype=bool)
+        with (
+            xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else _Quiet()
+        ):
+            f = xp.where(off, 1.0 / xp.where(off, gap, 1.0), 0.0)
+            inv_s = 1.0 / s
+        j = f * (t(u, -1, -2) @ g_u - t(g_u, -1, -2) @ u)
+        kk = f * (t(v, -1, -2) @ g_v - t(g_v, -1, -2) @ v)
+        inner = j * s[..., None, :] + kk * s[..., :, None]
+        inner[..., xp.arange(k), xp.arange(k)] += g_s
+        out = u @ inner @ vh
+        if m > k:  # the part of gU outside U's column space
+            out = out + (g_u - u @ (t(u, -1, -2) @ g_u)) * inv_s[..., None, :] @ vh
+        if n > k:  # the part of gV outside V's column space
+            out = out + (u * inv_s[..., None, :]) @ t(g_v - v @ (t(v, -1, -2) @ g_v), -1, -2)
+        return out
+
+
+def svd(a: Tensor, full_matrices: bool = True):
+    """(U, S, Vh) with A = U diag(S) Vh for A (..., m, n); U (..., m, m) and Vh (..., n, n), or
+    (..., m, k) and (..., k, n) with k = min(m, n) when ``full_matrices=False``. Differentiable
+    for distinct, non-zero singular values and a loss that does not depend on the singular
+    vectors' signs; the extra columns of a full U or Vh get no gradient, as in PyTorch."""
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.svd: expected a matrix, got shape {tuple(a.shape)}")
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    cu, rv = (m, n) if full_matrices else (k, k)
+    flat = SVD.apply(a, full_matrices=bool(full_matrices))
+    lead = tuple(a.shape[:-2])
+    u = flat[..., : m * cu].reshape(lead + (m, cu))
+    s = flat[..., m * cu : m * cu + k]
+    vh = flat[..., m * cu + k :].reshape(lead + (rv, n))
+    return u, s, vh

@@ -31,6 +31,15 @@ def _eigh_invariant(m, sym):
     return w * 2.0 + (v * v * weights).sum(-1)
 
 
+def _svd_invariant(m, a, full_matrices):
+    u, s, vh = m.linalg.svd(a, full_matrices=full_matrices)
+    k = s.shape[-1]
+    u, vh = u[..., :k], vh[..., :k, :]  # the extra columns of a full U / Vh get no gradient
+    wu = m.arange(u.shape[-2] * k, dtype=u.dtype).reshape(u.shape[-2:])
+    wv = m.arange(k * vh.shape[-1], dtype=u.dtype).reshape(vh.shape[-2:])
+    return m.cat([(u * u * wu).sum(-1), s * 2.0, (vh * vh * wv).sum(-2)], dim=-1)
+
+
 def both(name, f, shapes, **kw):
     import torch
 
@@ -197,6 +206,22 @@ SPECS = [
         "linalg_cholesky",
         lambda m, a: m.linalg.cholesky(a @ a.transpose(-2, -1) + 3.0 * m.eye(3)),
         [((3, 3),), ((2, 3, 3),)],
+    ),
+    both(
+        "linalg_svd",
+        lambda m, a: _svd_invariant(m, a, False),
+        [((4, 3),), ((3, 5),), ((2, 3, 3),)],
+        rtol=1e-4,
+        atol=1e-4,
+        note="singular vectors' signs are arbitrary: a sign-invariant function of them is compared",
+    ),
+    both(
+        "linalg_svd_full",
+        lambda m, a: _svd_invariant(m, a, True),
+        [((4, 3),), ((2, 2, 4),)],
+        rtol=1e-4,
+        atol=1e-4,
+        note="float32: the 1/(s_j^2 - s_i^2) factors amplify rounding",
     ),
     both(
         "linalg_eigh",
