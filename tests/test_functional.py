@@ -159,7 +159,24 @@ KINKS = {
     "mish": ([0.0], lambda m, x: m.nn.functional.mish(x)),
     "silu": ([0.0], lambda m, x: m.nn.functional.silu(x)),
     "logsigmoid": ([0.0], lambda m, x: m.nn.functional.logsigmoid(x)),
+    # piecewise-constant ops: gradient 0 at their jumps too, and the graph stays connected
+    "sign": ([0.0, -1.0, 2.0], lambda m, x: x.sign()),
+    "sign_times_x": ([0.0, -1.0, 2.0], lambda m, x: x.sign() * x),
+    "floor": ([1.0, -2.0, 0.5], lambda m, x: x.floor()),
+    "ceil": ([1.0, -2.0, 0.5], lambda m, x: x.ceil()),
+    "trunc": ([1.0, -2.0, -0.5], lambda m, x: x.trunc()),
+    "round": ([0.5, 1.5, -2.5, 0.3], lambda m, x: x.round()),
+    "round_decimals": ([0.25, 1.35], lambda m, x: m.round(x, decimals=1)),
 }
+
+
+def test_piecewise_constant_ops_record_like_torch(torch):
+    x, xt = _pair(torch, [0.0, -1.5, 2.5])
+    for name in ["sign", "sgn", "floor", "ceil", "trunc", "round"]:
+        assert getattr(x, name)().requires_grad == getattr(xt, name)().requires_grad is True
+    assert chainrule.tensor([True, False]).sign().tolist() == [True, False]
+    with pytest.raises(TypeError, match="floor: not implemented for bool"):
+        chainrule.tensor([True]).floor()
 
 
 @pytest.mark.parametrize("name", list(KINKS))

@@ -929,7 +929,7 @@ def lerp(start: Tensor, end: Tensor, weight) -> Tensor:
     return add(start, mul(weight, sub(end, start)))
 
 
-# ---------------------------------------------------------------- not differentiable
+# ------------------------------------------- piecewise constant, and not differentiable
 
 
 def _nondiff(fn, *args) -> Tensor:
@@ -937,29 +937,54 @@ def _nondiff(fn, *args) -> Tensor:
     return Tensor._make(fn(t._device.xp, *(_raw(a) for a in args)), t._device)
 
 
+class Step(Function):
+    """A piecewise-constant map (sign, floor, ceil, trunc, round): dy/dx = 0 wherever it exists.
+
+    Recorded like any op, so a graph through it backpropagates zeros as in PyTorch instead of
+    failing for want of a grad_fn.
+    """
+
+    rule = "d step(x)/dx = 0 (sign, floor, ceil, trunc and round are flat between their jumps)"
+
+    @staticmethod
+    def forward(ctx, x, kind="sign", decimals=0):
+        ctx.shape, ctx.dtype = x.shape, x.dtype
+        if x.dtype == bool:
+            if kind == "sign":
+                return x.copy()
+            raise TypeError(f"{kind}: not implemented for bool tensors (expected a number dtype)")
+        if kind == "round":
+            return ctx.xp.round(x, decimals)
+        return getattr(ctx.xp, kind)(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.xp.zeros(ctx.shape, ctx.dtype)
+
+
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of x (records no gradient)."""
-    return _nondiff(lambda xp, a: xp.sign(a), x)
+    """-1, 0 or 1 by the sign of x (its gradient is 0, as in PyTorch)."""
+    return Step.apply(x, kind="sign")
 
 
 def floor(x: Tensor) -> Tensor:
-    """The largest integer <= x, elementwise (records no gradient)."""
-    return _nondiff(lambda xp, a: xp.floor(a), x)
+    """The largest integer <= x, elementwise (gradient 0)."""
+    return Step.apply(x, kind="floor")
 
 
 def ceil(x: Tensor) -> Tensor:
-    """The smallest integer >= x, elementwise (records no gradient)."""
-    return _nondiff(lambda xp, a: xp.ceil(a), x)
+    """The smallest integer >= x, elementwise (gradient 0)."""
+    return Step.apply(x, kind="ceil")
 
 
 def trunc(x: Tensor) -> Tensor:
-    """x rounded toward zero, elementwise (records no gradient)."""
-    return _nondiff(lambda xp, a: xp.trunc(a), x)
+    """x rounded toward zero, elementwise (gradient 0)."""
+    return Step.apply(x, kind="trunc")
 
 
 def round(x: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
-    """Round half to even, like PyTorch."""
-    return _nondiff(lambda xp, a: xp.round(a, decimals), x)
+    """Round half to even, like PyTorch (gradient 0)."""
+    return Step.apply(x, kind="round", decimals=decimals)
 
 
 def _compare(name):
@@ -1077,7 +1102,7 @@ def sgn(x: Tensor) -> Tensor:
 
 def frac(x: Tensor) -> Tensor:
     """x - trunc(x), the fractional part with x's sign; d/dx = 1."""
-    return sub(x, trunc(x))  # trunc records no gradient: the derivative is 1
+    return sub(x, trunc(x))  # trunc's gradient is 0: the derivative is 1
 
 
 def fmod(a, b) -> Tensor:
