@@ -848,6 +848,9 @@ class Tensor:
     def median(self, dim=None, keepdim: bool = False):
         return _ops.median(self, dim, keepdim)
 
+    def nanmedian(self, dim=None, keepdim: bool = False):
+        return _ops.nanmedian(self, dim, keepdim)
+
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         return _ops.kthvalue(self, k, dim, keepdim)
 

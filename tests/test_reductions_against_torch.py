@@ -71,3 +71,53 @@ def test_random_reductions_match_torch(seed, torch):
         np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5, equal_nan=True, err_msg=where)
         compared += 1
     assert compared > 250
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_order_statistics_with_nans_match_torch(seed, torch):
+    """median (NaN where a slice has one), nanmedian (NaN ignored) and kthvalue (NaN last) on
+    rows with random NaNs and all-NaN rows: values on small integers (ties), and indices and
+    gradients on distinct numbers (slices with one NaN at most). Which of several tied indices
+    PyTorch returns depends on its selection algorithm and the memory layout, as does the index
+    nanmedian gives an all-NaN slice: those are checked to point at the value instead."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(1, 5, rng.integers(1, 4)))
+    ties = rng.integers(-3, 4, shape).astype(np.float64)
+    ties[rng.random(shape) < 0.3] = np.nan
+    distinct = rng.permutation(ties.size).reshape(shape).astype(np.float64)
+    distinct[np.isnan(ties)] = np.nan
+    dim = int(rng.integers(-len(shape), len(shape)))
+    keepdim = bool(rng.integers(2))
+    k = int(rng.integers(1, shape[dim] + 1))
+    for op in ["median", "nanmedian", "kthvalue"]:
+        args = (k, dim, keepdim) if op == "kthvalue" else (dim, keepdim)
+        ours = getattr(cr.tensor(ties), op)(*args)
+        theirs = getattr(torch.tensor(ties), op)(*args)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        idx = ours.indices.numpy()
+        picked = np.take_along_axis(ties, idx if keepdim else np.expand_dims(idx, dim), dim)
+        np.testing.assert_array_equal(picked.reshape(idx.shape), ours.values.numpy())
+
+        x = cr.tensor(distinct, requires_grad=True)
+        xt = torch.tensor(distinct, requires_grad=True)
+        ours, theirs = getattr(x, op)(*args), getattr(xt, op)(*args)
+        np.testing.assert_array_equal(ours.values.detach().numpy(), theirs.values.detach().numpy())
+        # Several NaNs in a slice tie too (and an all-NaN slice has no number for nanmedian).
+        nans = np.isnan(distinct).sum(axis=dim, keepdims=keepdim)
+        chosen = (nans <= 1) & (nans < shape[dim]) if op == "nanmedian" else nans <= 1
+        np.testing.assert_array_equal(
+            np.where(chosen, ours.indices.numpy(), 0), np.where(chosen, theirs.indices.numpy(), 0)
+        )
+        cot = rng.standard_normal(tuple(theirs.values.shape))
+        ours.values.backward(cr.tensor(cot))
+        theirs.values.backward(torch.tensor(cot))
+        if chosen.all():
+            np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+    for op in ["median", "nanmedian"]:  # over every element: ties share the gradient
+        x = cr.tensor(ties, requires_grad=True)
+        xt = torch.tensor(ties, requires_grad=True)
+        ours, theirs = getattr(x, op)(), getattr(xt, op)()
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+        ours.backward()
+        theirs.backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-15)

@@ -176,6 +176,7 @@ from chainrule.ops.reduce import (
     median,
     min,
     nanmean,
+    nanmedian,
     nansum,
     norm,
     prod,

@@ -15,7 +15,7 @@ import math
 from typing import NamedTuple
 
 from chainrule import dtypes
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, no_grad
 from chainrule.ops.common import cast, normalize_dim, normalize_dims
 from chainrule.ops.elementwise import _ignore_errors, abs, div, maximum, minimum, square, sub
 from chainrule.tensor import Tensor
@@ -134,6 +134,10 @@ class Amax(Function):
         # NOTE: ties share the gradient evenly (PyTorch's amax/amin and full max/min), so the
         # result is the average of the one-sided derivatives, symmetric in the tied elements.
         mask = x == out
+        if x.dtype.kind == "f" and ctx.xp.isnan(out).any():
+            # A NaN maximum came from the NaNs of its slice: they share the gradient (PyTorch's
+            # max(); its amax() gives NaN gradients there instead).
+            mask |= ctx.xp.isnan(x) & ctx.xp.isnan(out)
         ties = mask.sum(axis=ctx.axes, keepdims=True, dtype=grad.dtype)
         return mask * (grad / ties)
 
@@ -667,44 +671,91 @@ def nanmean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return div(nansum(x, dim=dim, keepdim=keepdim), count)
 
 
-def _kth_along(x: Tensor, k: int, dim, keepdim: bool, op: str):
-    """(values, indices) of the k-th smallest element (0-based) along ``dim``."""
+def _kth_along(x: Tensor, k, dim, keepdim: bool, op: str, nan: str = "last"):
+    """(values, indices) of the k-th smallest element (0-based) along ``dim``. NaN sorts last;
+    ``nan="propagate"`` picks the first NaN of a slice that has one (``median``), and
+    ``nan="omit"`` takes ``k`` as a function of each slice's count of numbers (``nanmedian``)."""
     from chainrule.ops.indexing import take_along_dim
     from chainrule.ops.sorting import argsort
 
     xp = x._device.xp
     if dim is None:
-        flat = x.reshape(-1)
-        if flat.shape[0] == 0:
+        if x.numel() == 0:
             raise RuntimeError(f"{op}(): expected a non-empty tensor")
-        idx = argsort(flat, stable=True).data[k : k + 1]
-        value = take_along_dim(flat, Tensor._make(idx, x._device), 0).reshape(())
-        return value, Tensor._make(idx.reshape(()), x._device)
+        values, idx = _kth_along(x.reshape(-1), k, 0, False, op, nan)
+        return values, idx
     axis = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:
         return x.clone(), Tensor._make(xp.zeros((), dtype=xp.int64), x._device)
     n = x.shape[axis]
-    if not 0 <= k < n:
-        raise RuntimeError(f"{op}(): selected number k out of range for dimension {axis}")
     order = argsort(x, axis, stable=True).data
-    idx = xp.take(order, [k], axis=axis)
+    if nan == "last" or x.data.dtype.kind != "f":
+        kk = k if isinstance(k, int) else k(n)
+        if not 0 <= kk < n:
+            raise RuntimeError(f"{op}(): selected number k out of range for dimension {axis}")
+        idx = xp.take(order, [kk], axis=axis)
+    else:
+        # NaNs are sorted last, in their original order: the first NaN sits at position n - #nan.
+        nans = xp.isnan(x.data).sum(axis=axis, keepdims=True)
+        if nan == "propagate":
+            kk = xp.where(nans > 0, n - nans, k(n))
+        else:
+            numbers = n - nans
+            kk = xp.where(numbers > 0, k(xp.maximum(numbers, 1)), 0)
+        idx = xp.take_along_axis(order, kk, axis=axis)
     values = take_along_dim(x, Tensor._make(idx, x._device), axis)
     if not keepdim:
         values, idx = values.squeeze(axis), xp.squeeze(idx, axis)
     return values, Tensor._make(idx, x._device)
 
 
+def _lower_middle(n):
+    return (n - 1) // 2
+
+
+class ChosenValue(Function):
+    """y = v, a value of x chosen by rank (the median of all elements);
+    dy/dx_i = 1/k for each of the k elements equal to v (the NaNs when v is NaN), else 0."""
+
+    rule = "d median(x)/dx_i = 1/k if x_i is one of the k elements equal to the median, else 0"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        xp = ctx.xp
+        mask = (x == value) | (xp.isnan(x) & xp.isnan(value))
+        ctx.save_for_backward(mask)
+        return value.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return mask * (grad / mask.sum(dtype=grad.dtype)), None
+
+
+def _median_of_all(x: Tensor, op: str, nan: str) -> Tensor:
+    """The median of every element as a 0-d tensor; ties share its gradient, as in PyTorch."""
+    with no_grad():
+        value, _ = _kth_along(x, _lower_middle, None, False, op, nan=nan)
+    return ChosenValue.apply(x, value.data)
+
+
 def median(x: Tensor, dim=None, keepdim: bool = False):
-    """The lower median (the smaller middle element for an even count). Without ``dim``: a
-    0-d tensor; with ``dim``: (values, indices). Values are differentiable."""
-    n = (
-        x.numel()
-        if dim is None
-        else (x.shape[normalize_dim(dim, x.ndim, "median")] if x.ndim else 1)
-    )
-    values, indices = _kth_along(x, (n - 1) // 2, dim, keepdim, "median")
+    """The lower median (the smaller middle element for an even count); NaN where a slice has
+    a NaN, as in PyTorch. Without ``dim``: a 0-d tensor; with ``dim``: (values, indices).
+    Values are differentiable."""
     if dim is None:
-        return values
+        return _median_of_all(x, "median", "propagate")
+    values, indices = _kth_along(x, _lower_middle, dim, keepdim, "median", nan="propagate")
+    from chainrule.ops.sorting import SortResult
+
+    return SortResult(values, indices)
+
+
+def nanmedian(x: Tensor, dim=None, keepdim: bool = False):
+    """``median`` ignoring NaNs (NaN only where a slice is all NaN)."""
+    if dim is None:
+        return _median_of_all(x, "nanmedian", "omit")
+    values, indices = _kth_along(x, _lower_middle, dim, keepdim, "nanmedian", nan="omit")
     from chainrule.ops.sorting import SortResult
 
     return SortResult(values, indices)
