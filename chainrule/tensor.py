@@ -343,6 +343,14 @@ class Tensor:
         """Write ``result`` into self's memory; self takes over result's place in the graph."""
         self._check_inplace(op)
         value = result.data
+        kind, into = value.dtype.kind, self.data.dtype.kind
+        if (kind == "f" and into in "iub") or (kind in "iu" and into == "b"):
+            # PyTorch refuses to write floats into an integer tensor (or numbers into a bool
+            # one) in place rather than truncate them silently.
+            raise RuntimeError(
+                f"{op}: result type {result.dtype} can't be cast to the desired output type "
+                f"{self.dtype}"
+            )
         if value.shape != self.data.shape:
             raise RuntimeError(
                 f"{op}: the result of shape {tuple(value.shape)} cannot be written in place into "
@@ -1488,3 +1496,54 @@ def _refresh_if_stale(view: Tensor) -> None:
 
 
 from chainrule import ops as _ops  # noqa: E402  (ops import Tensor: resolve the cycle here)
+
+# ---------------------------------------------------------------- methods that only delegate
+# Most Tensor methods above are written out; these are PyTorch's many methods that do nothing
+# but call the op of the same name (``x.hypot(y)`` is ``chainrule.hypot(x, y)``), and their
+# in-place forms (``x.hypot_(y)``), generated from two lists so that each stays one line.
+
+
+def _delegate(name: str):
+    op = getattr(_ops, name)
+
+    def method(self, *args, **kwargs):
+        return op(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = op.__doc__
+    return method
+
+
+def _delegate_inplace(name: str):
+    op = getattr(_ops, name)
+
+    def method(self, *args, **kwargs):
+        result = op(self._snapshot(*args, *kwargs.values()), *args, **kwargs)
+        return self._inplace_result(result, f"{name}_")
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"In-place ``{name}``: self = {name}(self, ...)."
+    return method
+
+
+_DELEGATED = (
+    "acosh asinh atanh arccosh arcsinh arctanh hypot logaddexp logaddexp2 sinc exp2 logit xlogy "
+    "copysign signbit isposinf isneginf isreal positive fmax fmin float_power heaviside gcd lcm "
+    "ldexp nextafter frexp subtract multiply divide greater greater_equal less less_equal "
+    "not_equal rad2deg absolute arccos arcsin arctan arctan2 fix"
+)
+_DELEGATED_INPLACE = (
+    "acos asin atan atan2 acosh asinh atanh arccos arcsin arctan arctan2 arccosh arcsinh "
+    "arctanh sin cos tan sinh cosh sinc erf erfinv expm1 exp2 log10 log1p log2 logit rsqrt "
+    "square reciprocal negative neg sign sgn floor ceil trunc fix round frac fmod remainder "
+    "deg2rad rad2deg hypot copysign xlogy ldexp nextafter heaviside gcd lcm lerp float_power "
+    "nan_to_num eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and "
+    "logical_or logical_xor logical_not subtract multiply divide true_divide floor_divide "
+    "absolute clamp_min clamp_max"
+)
+for _name in _DELEGATED.split():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _delegate(_name))
+for _name in _DELEGATED_INPLACE.split():
+    if not hasattr(Tensor, f"{_name}_"):
+        setattr(Tensor, f"{_name}_", _delegate_inplace(_name))

@@ -349,6 +349,119 @@ class Cosh(Function):
         return grad * ctx.xp.sinh(x)
 
 
+class Asinh(Function):
+    """y = asinh x;  dy/dx = 1 / sqrt(x^2 + 1)."""
+
+    rule = "d asinh(x)/dx = 1 / sqrt(x^2 + 1)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(x * x + constant_like(1.0, x))
+
+
+class Acosh(Function):
+    """y = acosh x (x >= 1);  dy/dx = 1 / sqrt(x^2 - 1)."""
+
+    rule = "d acosh(x)/dx = 1 / sqrt(x^2 - 1)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / ctx.xp.sqrt(x * x - constant_like(1.0, x))
+
+
+class Atanh(Function):
+    """y = atanh x (|x| < 1);  dy/dx = 1 / (1 - x^2)."""
+
+    rule = "d atanh(x)/dx = 1 / (1 - x^2)"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (constant_like(1.0, x) - x * x)
+
+
+class Hypot(Function):
+    """y = sqrt(a^2 + b^2), computed without overflow;  dy/da = a / y, dy/db = b / y."""
+
+    rule = "d hypot(a, b)/da = a / hypot(a, b), d/db = b / hypot(a, b)"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = ctx.xp.hypot(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        g = grad / out
+        return g * a, g * b
+
+
+class LogAddExp(Function):
+    """y = log(e^a + e^b) (base 2 with ``base2``), without overflow;
+    dy/da = e^(a - y) = 1 / (1 + e^(b - a)) (base 2: 1 / (1 + 2^(b - a))), and dy/db alike."""
+
+    rule = "d logaddexp(a, b)/da = 1 / (1 + exp(b - a)), d/db = 1 / (1 + exp(a - b))"
+
+    @staticmethod
+    def forward(ctx, a, b, base2=False):
+        xp = ctx.xp
+        out = xp.logaddexp2(a, b) if base2 else xp.logaddexp(a, b)
+        ctx.save_for_backward(a, b)
+        ctx.base2 = base2
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        power = xp.exp2 if ctx.base2 else xp.exp
+        one = constant_like(1.0, a)
+        with _ignore_errors(xp):
+            # 1 / (1 + e^(b - a)) = e^(a - y), written so that a = +inf, b finite gives 1, not
+            # inf - inf (PyTorch's form); e^(b - a) may overflow to inf, giving 0.
+            return grad / (one + power(b - a)), grad / (one + power(a - b))
+
+
+class Sinc(Function):
+    """y = sin(pi x) / (pi x), 1 at 0;  dy/dx = (cos(pi x) - y) / x, 0 at 0."""
+
+    rule = "d sinc(x)/dx = (cos(pi x) - sinc(x)) / x (0 at x = 0)"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = ctx.xp.sinc(x)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        xp = ctx.xp
+        zero = x == 0
+        safe = xp.where(zero, constant_like(1.0, x), x)
+        d = (xp.cos(constant_like(math.pi, x) * x) - out) / safe
+        return grad * xp.where(zero, constant_like(0.0, x), d)
+
+
 class Erf(Function):
     """y = erf x = 2/sqrt(pi) int_0^x e^(-t^2) dt;  dy/dx = 2/sqrt(pi) e^(-x^2)."""
 
@@ -884,16 +997,28 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's na
     """Limit x to [min, max]; min and max may be numbers or tensors (either may be None)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    from chainrule import dtypes
+
     lo = as_tensor_like(min, x) if min is not None and not isinstance(min, int | float) else min
     hi = as_tensor_like(max, x) if max is not None and not isinstance(max, int | float) else max
-    if isinstance(lo, int | float) and x.data.dtype.kind == "f":
-        lo = float(lo)
-    if isinstance(hi, int | float) and x.data.dtype.kind == "f":
-        hi = float(hi)
-    if isinstance(lo, Tensor) and lo.data.dtype != x.data.dtype:
-        lo = cast(lo, x.dtype)
-    if isinstance(hi, Tensor) and hi.data.dtype != x.data.dtype:
-        hi = cast(hi, x.dtype)
+    # The result type of x and both bounds, by PyTorch's promotion (an int tensor clamped to
+    # 0.5 becomes float rather than have its bound truncated).
+    dt = x.dtype
+    for bound in (lo, hi):
+        if isinstance(bound, Tensor):
+            dt = dtypes.result_type(dt, x.ndim, bound.dtype, bound.ndim)
+        elif bound is not None:
+            dt = dtypes.scalar_result_type(dt, bound)
+    if dt != x.dtype:
+        x = cast(x, dt)
+    lo, hi = (
+        cast(b, dt)
+        if isinstance(b, Tensor) and b.dtype != dt
+        else float(b)
+        if isinstance(b, int | float) and dt.is_floating_point
+        else b
+        for b in (lo, hi)
+    )
     return Clamp.apply(x, lo, hi)
 
 
@@ -1136,3 +1261,204 @@ def deg2rad(x: Tensor) -> Tensor:
 def rad2deg(x: Tensor) -> Tensor:
     """Radians to degrees: x * 180 / pi."""
     return mul(_to_float(x), 180.0 / math.pi)
+
+
+# ---------------------------------------------------------------- more of PyTorch's math
+
+
+def asinh(x: Tensor) -> Tensor:
+    """asinh x, elementwise;  d/dx = 1 / sqrt(x^2 + 1)."""
+    return Asinh.apply(_to_float(x))
+
+
+def acosh(x: Tensor) -> Tensor:
+    """acosh x (x >= 1), elementwise;  d/dx = 1 / sqrt(x^2 - 1)."""
+    return Acosh.apply(_to_float(x))
+
+
+def atanh(x: Tensor) -> Tensor:
+    """atanh x (|x| < 1), elementwise;  d/dx = 1 / (1 - x^2)."""
+    return Atanh.apply(_to_float(x))
+
+
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+fix = trunc  # PyTorch's alias
+not_equal = ne
+
+
+def _float_pair(a, b, op: str):
+    """Both operands of a float-only binary op, promoted (integers become the default float)."""
+    a, b = binary_operands(a, b, op)
+    return _to_float(a), _to_float(b)
+
+
+def hypot(a: Tensor, b: Tensor) -> Tensor:
+    """sqrt(a^2 + b^2) elementwise, without overflow (broadcasting)."""
+    return Hypot.apply(*_float_pair(a, b, "hypot"))
+
+
+def logaddexp(a: Tensor, b: Tensor) -> Tensor:
+    """log(e^a + e^b) elementwise, without overflow (broadcasting)."""
+    return LogAddExp.apply(*_float_pair(a, b, "logaddexp"))
+
+
+def logaddexp2(a: Tensor, b: Tensor) -> Tensor:
+    """log2(2^a + 2^b) elementwise, without overflow (broadcasting)."""
+    return LogAddExp.apply(*_float_pair(a, b, "logaddexp2"), base2=True)
+
+
+def sinc(x: Tensor) -> Tensor:
+    """The normalized sinc, sin(pi x) / (pi x) (1 at 0), elementwise."""
+    return Sinc.apply(_to_float(x))
+
+
+def exp2(x: Tensor) -> Tensor:
+    """2^x elementwise;  d/dx = 2^x ln 2."""
+    return pow(2.0, _to_float(x))
+
+
+def logit(x: Tensor, eps: float | None = None) -> Tensor:
+    """log(x / (1 - x)), with x first clamped to [eps, 1 - eps] when ``eps`` is given."""
+    x = _to_float(x)
+    if eps is not None:
+        x = clamp(x, eps, 1.0 - eps)
+    return log(div(x, sub(1.0, x)))
+
+
+def xlogy(x, y) -> Tensor:
+    """x * log(y), and 0 wherever x == 0 unless y is NaN (PyTorch's convention)."""
+    if not isinstance(y, Tensor):  # a number: d/dx = log(y) everywhere, as in PyTorch
+        x = _to_float(x)
+        if y > 0:
+            return mul(x, math.log(y))
+        y = as_tensor_like(float(y), x)
+    x, y = _float_pair(x, y, "xlogy") if isinstance(x, Tensor) else (x, _to_float(y))
+    if not isinstance(x, Tensor):
+        x = as_tensor_like(x, y)
+    zero = logical_and(eq(x, 0), logical_not(isnan(y)))
+    # log of 1 where the result is 0 anyway: the unused branch stays finite, so no nan leaks
+    # into the gradients.
+    return where(zero, 0.0, mul(x, log(where(zero, 1.0, y))))
+
+
+def copysign(a: Tensor, b) -> Tensor:
+    """|a| with the sign of b (b's sign bit: -0.0 counts as negative);  d/da = sign(a) sign(b)."""
+    a = _to_float(a) if isinstance(a, Tensor) else a
+    a, b = binary_operands(a, b, "copysign")
+    a = _to_float(a)
+    negative = signbit(b) if isinstance(b, Tensor) else math.copysign(1.0, b) < 0
+    return where(negative, neg(abs(a)), abs(a))
+
+
+def signbit(x: Tensor) -> Tensor:
+    """True where x's sign bit is set (negative numbers and -0.0)."""
+    return _nondiff(lambda xp, a: xp.signbit(a), x)
+
+
+def isposinf(x: Tensor) -> Tensor:
+    """True where x is +inf."""
+    return _nondiff(lambda xp, a: xp.isposinf(a) if a.dtype.kind == "f" else a != a, x)
+
+
+def isneginf(x: Tensor) -> Tensor:
+    """True where x is -inf."""
+    return _nondiff(lambda xp, a: xp.isneginf(a) if a.dtype.kind == "f" else a != a, x)
+
+
+def isreal(x: Tensor) -> Tensor:
+    """True everywhere (chainrule has no complex dtypes)."""
+    return _nondiff(lambda xp, a: xp.ones(a.shape, dtype=bool), x)
+
+
+def positive(x: Tensor) -> Tensor:
+    """x itself (PyTorch's unary plus)."""
+    if isinstance(x, Tensor) and x.data.dtype == bool:
+        raise TypeError("positive: not supported for bool tensors")
+    return x
+
+
+def fmax(a: Tensor, b: Tensor) -> Tensor:
+    """The elementwise larger of a and b, ignoring NaN (NaN only where both are); the gradient
+    goes to a where a >= b or b is NaN, else to b (PyTorch's rule, ties included)."""
+    a, b = binary_operands(a, b, "fmax")
+    take_a = logical_or(ge(a, b), isnan(b) if isinstance(b, Tensor) else b != b)
+    return where(take_a, a, b)
+
+
+def fmin(a: Tensor, b: Tensor) -> Tensor:
+    """The elementwise smaller of a and b, ignoring NaN; the gradient follows ``fmax``'s rule."""
+    a, b = binary_operands(a, b, "fmin")
+    take_a = logical_or(le(a, b), isnan(b) if isinstance(b, Tensor) else b != b)
+    return where(take_a, a, b)
+
+
+def float_power(a, b) -> Tensor:
+    """a ** b computed in float64 (PyTorch's float_power)."""
+    from chainrule import dtypes
+
+    if isinstance(a, Tensor):
+        a = cast(a, dtypes.float64)
+    if isinstance(b, Tensor):
+        b = cast(b, dtypes.float64)
+    elif not isinstance(a, Tensor):
+        raise TypeError("float_power: expected at least one tensor")
+    if not isinstance(a, Tensor):
+        a = as_tensor_like(float(a), b)
+    return pow(a, b)
+
+
+def clamp_min(x: Tensor, min) -> Tensor:  # noqa: A002
+    """max(x, min) elementwise (``clamp(x, min=min)``)."""
+    return clamp(x, min=min)
+
+
+def clamp_max(x: Tensor, max) -> Tensor:  # noqa: A002
+    """min(x, max) elementwise (``clamp(x, max=max)``)."""
+    return clamp(x, max=max)
+
+
+def heaviside(x: Tensor, values: Tensor) -> Tensor:
+    """The step function: 0 where x < 0 (and where x is NaN), 1 where x > 0, ``values`` where
+    x == 0 (no gradient, as in PyTorch)."""
+    x, values = binary_operands(x, values, "heaviside")
+
+    def step(xp, a, v):
+        return xp.where(a == 0, v, a > 0).astype(a.dtype, copy=False)
+
+    return _nondiff(step, x, values)
+
+
+def _integer_pair(a, b, op: str):
+    a, b = binary_operands(a, b, op)
+    if _dtype_of(a, b).kind not in "iub":
+        raise RuntimeError(f"{op}: expected integer tensors, got {_dtype_of(a, b)}")
+    return a, b
+
+
+def gcd(a: Tensor, b: Tensor) -> Tensor:
+    """The greatest common divisor of integer tensors, elementwise (non-negative)."""
+    return _nondiff(lambda xp, x, y: xp.gcd(x, y), *_integer_pair(a, b, "gcd"))
+
+
+def lcm(a: Tensor, b: Tensor) -> Tensor:
+    """The least common multiple of integer tensors, elementwise (non-negative)."""
+    return _nondiff(lambda xp, x, y: xp.lcm(x, y), *_integer_pair(a, b, "lcm"))
+
+
+def ldexp(x: Tensor, other: Tensor) -> Tensor:
+    """x * 2^other elementwise (differentiable in x)."""
+    return mul(_to_float(x), pow(2.0, _to_float(other)))
+
+
+def nextafter(a: Tensor, b: Tensor) -> Tensor:
+    """The next float after a in the direction of b, elementwise (no gradient)."""
+    return _nondiff(lambda xp, x, y: xp.nextafter(x, y), *binary_operands(a, b, "nextafter"))
+
+
+def frexp(x: Tensor):
+    """(mantissa, exponent) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1
+    (exponent int32, as PyTorch; no gradient)."""
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"frexp: expected a floating point tensor, got {x.dtype}")
+    m, e = x._device.xp.frexp(x.data)
+    return Tensor._make(m, x._device), Tensor._make(e.astype("int32"), x._device)
