@@ -53,6 +53,8 @@ from chainrule.creation import (
     randn,
     randn_like,
     randperm,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )

@@ -111,6 +111,22 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     return _finish(np.eye(n, m), dtype, device, requires_grad)
 
 
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle (on and below diagonal ``offset``) of a
+    row x col matrix, row by row."""
+    return _finish(
+        np.stack(np.tril_indices(row, offset, col)), dtype or dtypes.int64, device, False
+    )
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle (on and above diagonal ``offset``) of a
+    row x col matrix, row by row."""
+    return _finish(
+        np.stack(np.triu_indices(row, offset, col)), dtype or dtypes.int64, device, False
+    )
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1)."""
     return _finish(rng(generator).random(_shape_args(size)), dtype, device, requires_grad)

@@ -1530,7 +1530,12 @@ _DELEGATED = (
     "acosh asinh atanh arccosh arcsinh arctanh hypot logaddexp logaddexp2 sinc exp2 logit xlogy "
     "copysign signbit isposinf isneginf isreal positive fmax fmin float_power heaviside gcd lcm "
     "ldexp nextafter frexp subtract multiply divide greater greater_equal less less_equal "
-    "not_equal rad2deg absolute arccos arcsin arctan arctan2 fix"
+    "not_equal rad2deg absolute arccos arcsin arctan arctan2 fix tensor_split hsplit vsplit "
+    "dsplit swapaxes swapdims moveaxis ravel rot90 diag_embed diagflat inner ger addmv addr "
+    "addbmm baddbmm addmm det slogdet logdet cholesky matrix_power svd logcumsumexp cummax "
+    "cummin aminmax quantile nanquantile mode dist cov corrcoef index_copy index_put "
+    "masked_scatter select_scatter slice_scatter diagonal_scatter msort unique_consecutive "
+    "equal var_mean std_mean"
 )
 _DELEGATED_INPLACE = (
     "acos asin atan atan2 acosh asinh atanh arccos arcsin arctan arctan2 arccosh arcsinh "
@@ -1539,7 +1544,8 @@ _DELEGATED_INPLACE = (
     "deg2rad rad2deg hypot copysign xlogy ldexp nextafter heaviside gcd lcm lerp float_power "
     "nan_to_num eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and "
     "logical_or logical_xor logical_not subtract multiply divide true_divide floor_divide "
-    "absolute clamp_min clamp_max"
+    "absolute clamp_min clamp_max index_copy index_put masked_scatter addmv addr addbmm "
+    "baddbmm addmm cumsum cumprod logcumsumexp"
 )
 for _name in _DELEGATED.split():
     if not hasattr(Tensor, _name):

@@ -741,3 +741,134 @@ def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) ->
     if source.data.dtype != x.data.dtype:
         source = cast(source, x.dtype)
     return IndexAdd.apply(x, source, index=idx, dim=d, alpha=alpha)
+
+
+# ---------------------------------------------------------------- out-of-place writes
+# Each is a copy of x written with setitem_, whose backward already routes the gradient: zero
+# for x at the written positions, the written values' gradient gathered back to the source.
+
+
+def _along_dim(x: Tensor, dim: int, index, op: str) -> tuple:
+    d = normalize_dim(dim, x.ndim, op)
+    return (slice(None),) * d + (index,)
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of x with the slices ``index`` (1-D) along ``dim`` replaced by ``source``'s."""
+    xp = x._device.xp
+    idx = _check_index_dtype(index, "index_copy", xp).reshape(-1)
+    d = normalize_dim(dim, x.ndim, "index_copy") if x.ndim else 0
+    _check_range(idx, x.data.shape[d] if x.ndim else 1, d, "index_copy")
+    out = x.clone()
+    setitem_(out, _along_dim(out, d, Tensor._make(idx, x._device), "index_copy"), source)
+    return out
+
+
+def index_put(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """A copy of x with ``x[indices] = values`` (a tuple of index tensors), or ``+= values``
+    with repeated positions accumulating when ``accumulate``."""
+    indices = tuple(indices)
+    if not accumulate:
+        out = x.clone()
+        setitem_(out, indices, values)
+        return out
+    xp = x._device.xp
+    arrays = []
+    for i in indices:
+        a = i.data if isinstance(i, Tensor) else xp.asarray(i)
+        if a.dtype == bool:
+            arrays.extend(xp.nonzero(a))
+        else:
+            arrays.append(a)
+    k = len(arrays)
+    lead = tuple(x.shape[:k])
+    arrays = [xp.where(a < 0, a + n, a) for a, n in zip(arrays, lead, strict=True)]
+    for a, n in zip(arrays, lead, strict=True):
+        _check_range(a.reshape(-1), n, 0, "index_put")
+    linear = xp.ravel_multi_index(tuple(xp.broadcast_arrays(*arrays)), lead).reshape(-1)
+    rest = tuple(x.shape[k:])
+    if not isinstance(values, Tensor):
+        values = Tensor._make(xp.asarray(values, dtype=x.data.dtype), x._device)
+    from chainrule.ops.movement import broadcast_shapes, expand
+
+    target = tuple(broadcast_shapes(*(a.shape for a in arrays))) + rest
+    values = expand(values, target).reshape((-1,) + rest)
+    flat = x.reshape((-1,) + rest)
+    return index_add(flat, 0, Tensor._make(linear, x._device), values).reshape(tuple(x.shape))
+
+
+def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """A copy of x whose positions where ``mask`` (broadcast to x) is True take ``source``'s
+    elements in row-major order."""
+    xp = x._device.xp
+    m = xp.broadcast_to(mask.data if isinstance(mask, Tensor) else xp.asarray(mask), x.shape)
+    if m.dtype != bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got {m.dtype}")
+    count = int(m.sum())
+    if source.numel() < count:
+        raise RuntimeError(
+            f"masked_scatter: the mask selects {count} elements but source has only "
+            f"{source.numel()}"
+        )
+    out = x.clone()
+    setitem_(out, Tensor._make(xp.ascontiguousarray(m), x._device), source.reshape(-1)[:count])
+    return out
+
+
+def select_scatter(x: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of x with ``x.select(dim, index)`` replaced by src."""
+    out = x.clone()
+    setitem_(out, _along_dim(out, dim, int(index), "select_scatter"), src)
+    return out
+
+
+def slice_scatter(x: Tensor, src: Tensor, dim: int = 0, start=None, end=None, step: int = 1):
+    """A copy of x with ``x[..., start:end:step, ...]`` (along ``dim``) replaced by src."""
+    out = x.clone()
+    setitem_(out, _along_dim(out, dim, slice(start, end, step), "slice_scatter"), src)
+    return out
+
+
+def diagonal_scatter(x: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """A copy of x with ``x.diagonal(offset, dim1, dim2)`` replaced by src (whose last dim
+    runs along the diagonal, as ``diagonal`` returns it)."""
+    from chainrule.ops.movement import movedim
+
+    d1, d2 = (
+        normalize_dim(dim1, x.ndim, "diagonal_scatter"),
+        normalize_dim(dim2, x.ndim, "diagonal_scatter"),
+    )
+    rows, cols = x.shape[d1], x.shape[d2]
+    n = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    xp = x._device.xp
+    index = [slice(None)] * x.ndim
+    index[d1] = Tensor._make(xp.arange(n) - min(offset, 0), x._device)
+    index[d2] = Tensor._make(xp.arange(n) + max(offset, 0), x._device)
+    # NumPy places the diagonal where the two index arrays were when they are adjacent, first
+    # otherwise; src has it last.
+    where = min(d1, d2) if abs(d1 - d2) == 1 else 0
+    if not isinstance(src, Tensor):
+        src = Tensor._make(xp.asarray(src, dtype=x.data.dtype), x._device)
+    out = x.clone()
+    setitem_(out, tuple(index), movedim(src, -1, where) if src.ndim else src)
+    return out
+
+
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates in an array of ``shape`` of flat (row-major) ``indices``."""
+    from chainrule.tensor import tensor
+
+    if not isinstance(indices, Tensor):
+        indices = tensor(indices)
+    xp, dev = indices._device.xp, indices._device
+    flat = indices.data
+    if flat.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {flat.dtype}")
+    shape = (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    total = 1
+    for s in shape:
+        total *= s
+    if flat.size and ((flat < -total) | (flat >= total)).any():
+        raise RuntimeError(f"unravel_index: index out of bounds for shape {shape}")
+    flat = xp.where(flat < 0, flat + total, flat)
+    return tuple(Tensor._make(c.astype(xp.int64), dev) for c in xp.unravel_index(flat, shape))

@@ -489,10 +489,7 @@ def mv(a: Tensor, v: Tensor) -> Tensor:
 
 def addmm(input: Tensor, a: Tensor, b: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (a @ b)."""
-    prod = mm(a, b)
-    if alpha != 1:
-        prod = prod * alpha
-    return (input if beta == 1 else input * beta) + prod
+    return _scaled_sum(input, mm(a, b), beta, alpha)
 
 
 class Inverse(Function):
@@ -562,7 +559,190 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (batch1 @ batch2), batched: (B, n, m) @ (B, m, p)."""
-    prod = bmm(batch1, batch2)
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+# ---------------------------------------------------------------- more products and diagonals
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Contract the last ``dims`` dims of a with the first ``dims`` of b (or the listed pairs
+    ``dims=([a dims], [b dims])``): one matrix product after moving the contracted dims."""
+    from chainrule.ops.common import normalize_dim
+    from chainrule.ops.movement import permute
+
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    # paired in the given order (normalize_dims would sort them)
+    da = [normalize_dim(d, a.ndim, "tensordot") for d in da]
+    db = [normalize_dim(d, b.ndim, "tensordot") for d in db]
+    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db, strict=True)):
+        raise RuntimeError(
+            f"tensordot: contracted dims of a {list(a.shape)} at {da} and of b {list(b.shape)} at "
+            f"{db} must have the same sizes"
+        )
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = 1
+    for d in da:
+        k *= a.shape[d]
+    left = permute(a, free_a + da).reshape(-1, k)
+    right = permute(b, db + free_b).reshape(k, -1)
+    shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    return mm(left, right).reshape(shape)
+
+
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """Sum over the last dims of a and b of their product (a number times a tensor for 0-d)."""
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def vdot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors (no conjugation: chainrule is real)."""
+    return dot(a, b)
+
+
+def ger(a: Tensor, b: Tensor) -> Tensor:
+    """Alias of ``outer``."""
+    return outer(a, b)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * (mat @ vec)."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * outer(vec1, vec2)."""
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def _scaled_sum(input, prod, beta, alpha):  # noqa: A002
+    """beta * input + alpha * prod; with beta = 0, input is ignored (NaN and inf in it do not
+    propagate, as in PyTorch) but still sets the broadcast shape."""
     if alpha != 1:
         prod = prod * alpha
+    if beta == 0:
+        from chainrule.ops.movement import broadcast_shapes, expand
+
+        return expand(prod, broadcast_shapes(input.shape, prod.shape)).clone()
     return (input if beta == 1 else input * beta) + prod
+
+
+def chain_matmul(*matrices) -> Tensor:
+    """The product of the given 2-D tensors, left to right."""
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = mm(out, m)
+    return out
+
+
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices whose ``offset`` diagonal is x's last dim, in the (dim1, dim2) planes of the
+    result (one more dim than x); the rest is zero."""
+    from chainrule.ops.common import normalize_dim
+    from chainrule.ops.indexing import setitem_
+    from chainrule.ops.movement import movedim
+
+    xp = x._device.xp
+    n = x.shape[-1] + abs(offset)
+    lead = tuple(x.shape[:-1])
+    out = Tensor._make(xp.zeros(lead + (n, n), dtype=x.data.dtype), x._device)
+    i = xp.arange(x.shape[-1]) - min(offset, 0)
+    j = xp.arange(x.shape[-1]) + max(offset, 0)
+    setitem_(out, (Ellipsis, Tensor._make(i, x._device), Tensor._make(j, x._device)), x)
+    d1 = normalize_dim(dim1, x.ndim + 1, "diag_embed")
+    d2 = normalize_dim(dim2, x.ndim + 1, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed: dim1 and dim2 cannot be the same ({d1})")
+    return movedim(out, (-2, -1), (d1, d2))
+
+
+def diagflat(x: Tensor, offset: int = 0) -> Tensor:
+    """A square matrix with the flattened x on its ``offset`` diagonal."""
+    return diag(x.reshape(-1), offset)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of a 1-D x: columns x^(N-1), ..., x, 1 (reversed if
+    ``increasing``)."""
+    from chainrule.ops.elementwise import pow as _pow
+    from chainrule.ops.movement import flip
+
+    if x.ndim != 1:
+        raise RuntimeError(f"x must be a one-dimensional tensor, got shape {list(x.shape)}")
+    n = x.shape[0] if N is None else N
+    powers = Tensor._make(x._device.xp.arange(n), x._device)
+    out = _pow(x.unsqueeze(1), powers)
+    return out if increasing else flip(out, (1,))
+
+
+# ---------------------------------------------------------------- torch.* names of chainrule.linalg
+# (imported when called: chainrule.linalg builds on this module)
+
+
+def det(a: Tensor) -> Tensor:
+    """The determinant of square matrices (..., n, n); see ``chainrule.linalg.det``."""
+    from chainrule import linalg
+
+    return linalg.det(a)
+
+
+def slogdet(a: Tensor):
+    """(sign, log|det|) of square matrices; see ``chainrule.linalg.slogdet``."""
+    from chainrule import linalg
+
+    return linalg.slogdet(a)
+
+
+def logdet(a: Tensor) -> Tensor:
+    """log det(A): NaN where the determinant is negative, -inf where it is 0."""
+    from chainrule import linalg
+    from chainrule.ops.elementwise import where
+
+    sign, logabs = linalg.slogdet(a)
+    return where(sign < 0, float("nan"), where(sign == 0, float("-inf"), logabs))
+
+
+def cholesky(a: Tensor, upper: bool = False) -> Tensor:
+    """The Cholesky factor L (A = L L^T) of symmetric positive-definite matrices, or U = L^T
+    with ``upper=True``."""
+    from chainrule import linalg
+
+    return linalg.cholesky(a, upper=upper)
+
+
+def matrix_power(a: Tensor, n: int) -> Tensor:
+    """A^n for square matrices (negative n inverts); see ``chainrule.linalg.matrix_power``."""
+    from chainrule import linalg
+
+    return linalg.matrix_power(a, n)
+
+
+def svd(a: Tensor, some: bool = True, compute_uv: bool = True):
+    """(U, S, V) with A = U diag(S) V^T (PyTorch's older ``torch.svd``: V, not V^T, and
+    ``some=True`` for the reduced decomposition). Without ``compute_uv`` U and V are zeros."""
+    from chainrule import linalg
+
+    if not compute_uv:
+        s = linalg.svdvals(a)
+        xp = a._device.xp
+        m, n = a.shape[-2], a.shape[-1]
+        lead = tuple(a.shape[:-2])
+        cu, cv = (min(m, n), min(m, n)) if some else (m, n)
+        zeros_u = Tensor._make(xp.zeros(lead + (m, cu), dtype=a.data.dtype), a._device)
+        zeros_v = Tensor._make(xp.zeros(lead + (n, cv), dtype=a.data.dtype), a._device)
+        return zeros_u, s, zeros_v
+    u, s, vh = linalg.svd(a, full_matrices=not some)
+    return u, s, vh.transpose(-2, -1)

@@ -926,3 +926,244 @@ def diff(x: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Ten
             break
         y = narrow(y, d, 1, length - 1) - narrow(y, d, 0, length - 1)
     return y
+
+
+# ---------------------------------------------------------------- NumPy-style joins and splits
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim (0-d becomes (1,)); one tensor in, one out."""
+    out = tuple(x.reshape(1) if x.ndim == 0 else x for x in _flat_args(tensors))
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims: (n,) becomes (1, n)."""
+    out = tuple(
+        x.reshape((1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
+        for x in _flat_args(tensors)
+    )
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims: (n,) becomes (1, n, 1) and (m, n) becomes (m, n, 1)."""
+
+    def lift(x):
+        if x.ndim == 0:
+            return x.reshape(1, 1, 1)
+        if x.ndim == 1:
+            return x.reshape(1, x.shape[0], 1)
+        if x.ndim == 2:
+            return x.unsqueeze(-1)
+        return x
+
+    out = tuple(lift(x) for x in _flat_args(tensors))
+    return out[0] if len(out) == 1 else out
+
+
+def _flat_args(tensors) -> tuple:
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        return tuple(tensors[0])
+    return tensors
+
+
+def hstack(tensors) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(tensors[0]),)
+    return cat(tensors, dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along dim 0 after making every tensor at least 2-D."""
+    tensors = atleast_2d(*tensors) if len(tensors) > 1 else (atleast_2d(tensors[0]),)
+    return cat(tensors, dim=0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors) -> Tensor:
+    """Join along dim 2 after making every tensor at least 3-D."""
+    tensors = atleast_3d(*tensors) if len(tensors) > 1 else (atleast_3d(tensors[0]),)
+    return cat(tensors, dim=2)
+
+
+def column_stack(tensors) -> Tensor:
+    """Join as columns: 0-d and 1-D tensors become (n, 1) columns, then join along dim 1."""
+    cols = [x.reshape(x.numel(), 1) if x.ndim <= 1 else x for x in tensors]
+    return cat(cols, dim=1)
+
+
+def tensor_split(x: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    """Cut ``x`` along ``dim`` into ``n`` nearly equal views (the first n mod size get one more
+    element) or at the given indices. Returns a tuple of views."""
+    axis = _split_dim(x, dim, "tensor_split")
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be > 0, got {sections}")
+        size, extra = divmod(n, sections)
+        sizes = [size + 1] * extra + [size] * (sections - extra)
+        bounds = [sum(sizes[:i]) for i in range(sections + 1)]
+    else:
+        cuts = [min(max(int(i) + (n if int(i) < 0 else 0), 0), n) for i in indices_or_sections]
+        bounds = [0, *cuts, n]
+    return tuple(
+        narrow(x, axis, start, max(stop, start) - start)
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+    )
+
+
+def _split_along(x: Tensor, indices_or_sections, dim: int, op: str, min_ndim: int) -> tuple:
+    if x.ndim < min_ndim:
+        raise RuntimeError(
+            f"{op} requires a tensor with at least {min_ndim} dimension(s), but got a tensor "
+            f"with {x.ndim} dimensions (shape {list(x.shape)})"
+        )
+    if isinstance(indices_or_sections, int) and x.shape[dim] % indices_or_sections:
+        raise RuntimeError(
+            f"{op}: dimension {dim} of size {x.shape[dim]} is not divisible by the split size "
+            f"{indices_or_sections}"
+        )
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def hsplit(x: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 1 (dim 0 for 1-D tensors); sections must divide evenly."""
+    dim = 0 if x.ndim == 1 else 1
+    return _split_along(x, indices_or_sections, dim, "torch.hsplit", 1)
+
+
+def vsplit(x: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 0 of a tensor with at least 2 dims."""
+    return _split_along(x, indices_or_sections, 0, "torch.vsplit", 2)
+
+
+def dsplit(x: Tensor, indices_or_sections) -> tuple:
+    """``tensor_split`` along dim 2 of a tensor with at least 3 dims."""
+    return _split_along(x, indices_or_sections, 2, "torch.dsplit", 3)
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Alias of ``transpose`` (NumPy's name)."""
+    return transpose(x, axis0, axis1)
+
+
+swapdims = swapaxes
+moveaxis = movedim
+
+
+def ravel(x: Tensor) -> Tensor:
+    """x flattened to 1-D (a view when the memory allows it)."""
+    return reshape(x, (-1,))
+
+
+def t(x: Tensor) -> Tensor:
+    """The transpose of a tensor with at most 2 dims (0-d and 1-D come back unchanged)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times in the plane of ``dims``, from the first dim toward the
+    second."""
+    dims = _ints(dims, "rot90")
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    d0, d1 = (normalize_dim(d, x.ndim, "rot90") for d in dims)  # in the given order
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected two different dims, got {dims}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(x, (d1,)), d0, d1)
+    if k == 2:
+        return flip(x, (d0, d1))
+    if k == 3:
+        return flip(transpose(x, d0, d1), (d1,))
+    return clone(x)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that all ``shapes`` broadcast to (PyTorch's rules)."""
+    from chainrule.tensor import Size
+
+    result: list = []
+    for shape in shapes:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        for i, n in enumerate(reversed(shape)):
+            if i >= len(result):
+                result.insert(0, n)
+                continue
+            have = result[-1 - i]
+            if have == 1:
+                result[-1 - i] = n
+            elif n != 1 and n != have:
+                raise RuntimeError(
+                    f"broadcast_shapes: shape mismatch: objects cannot be broadcast to a single "
+                    f"shape ({tuple(shapes)})"
+                )
+    return Size(result)
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """Every tensor expanded (as a view) to the common broadcast shape."""
+    tensors = _flat_args(tensors)
+    shape = broadcast_shapes(*(x.shape for x in tensors))
+    return tuple(expand(x, shape) for x in tensors)
+
+
+def block_diag(*tensors) -> Tensor:
+    """A block-diagonal matrix of the given 0-, 1- or 2-D tensors (others are zero)."""
+    from chainrule.ops.indexing import setitem_
+
+    blocks = [x.reshape(1, -1) if x.ndim < 2 else x for x in _promote(tensors, "block_diag")]
+    for x in blocks:
+        if x.ndim != 2:
+            raise RuntimeError(
+                f"block_diag: Input tensors must have 2 or fewer dimensions. Input has {x.ndim}"
+            )
+    rows, cols = sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)
+    ref = blocks[0]
+    out = Tensor._make(ref._device.xp.zeros((rows, cols), dtype=ref.data.dtype), ref._device)
+    r = c = 0
+    for b in blocks:
+        setitem_(out, (slice(r, r + b.shape[0]), slice(c, c + b.shape[1])), b)
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as rows (N, k) in row-major
+    order (a single tensor comes back as it is)."""
+    tensors = _flat_args(tensors)
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+def combinations(x: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-D tensor's elements as rows (like itertools), in
+    lexicographic order of positions; differentiable (the rows gather x's elements)."""
+    import itertools
+
+    import numpy as np
+
+    from chainrule.ops.indexing import getitem
+
+    if x.ndim != 1:
+        raise RuntimeError(f"combinations: expect a 1D vector, but got shape {list(x.shape)}")
+    if r < 0:
+        raise RuntimeError(f"combinations: expect a non-negative number, but got {r}")
+    if r == 0:
+        return x.new_empty((0,))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    # NOTE: the position tuples are index bookkeeping built once, not arithmetic on elements.
+    positions = np.array(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    index = Tensor._make(x._device.xp.asarray(positions), x._device)
+    return getitem(x, index)

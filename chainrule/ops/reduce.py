@@ -766,3 +766,313 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     from chainrule.ops.sorting import SortResult
 
     return SortResult(*_kth_along(x, k - 1, dim, keepdim, "kthvalue"))
+
+
+# ---------------------------------------------------------------- running extremes and friends
+
+
+class LogCumSumExp(Function):
+    """y_i = log sum_{j <= i} e^(x_j) along one dim (a running logaddexp, no overflow);
+    dL/dx_j = sum_{i >= j} dL/dy_i e^(x_j - y_i), summed in log space by the sign of dL/dy."""
+
+    rule = "d logcumsumexp(x)_i/dx_j = exp(x_j - y_i) if j <= i else 0"
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        out = ctx.xp.logaddexp.accumulate(x, axis=axis)
+        ctx.save_for_backward(x, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        xp, axis = ctx.xp, ctx.axis
+
+        def reversed_logcumsumexp(v):
+            return xp.flip(xp.logaddexp.accumulate(xp.flip(v, axis), axis=axis), axis)
+
+        with _ignore_errors(xp):  # log(0) = -inf for the zero parts of the split gradient
+            pos = reversed_logcumsumexp(xp.log(xp.maximum(grad, 0)) - out)
+            neg = reversed_logcumsumexp(xp.log(xp.maximum(-grad, 0)) - out)
+            return (xp.exp(x + pos) - xp.exp(x + neg)).astype(x.dtype, copy=False)
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along ``dim``, computed without overflow or underflow."""
+    from chainrule.ops.elementwise import _to_float
+
+    x = _to_float(x)
+    if x.ndim == 0:
+        return x.clone()
+    return LogCumSumExp.apply(x, axis=normalize_dim(dim, x.ndim, "logcumsumexp"))
+
+
+def _running_extreme(x: Tensor, dim: int, op: str, accumulate):
+    """(values, indices) of the running max/min along ``dim``: the index is the last position
+    that reached the current extreme (ties and NaN included), as in PyTorch."""
+    from chainrule.ops.indexing import gather
+
+    xp = x._device.xp
+    if x.ndim == 0:
+        return ValuesIndices(x.clone(), Tensor._make(xp.zeros((), xp.int64), x._device))
+    axis = normalize_dim(dim, x.ndim, op)
+    a = x.data
+    running = accumulate(a, axis=axis)
+    hit = a == running
+    if a.dtype.kind == "f":
+        hit |= xp.isnan(a)
+    shape = [1] * a.ndim
+    shape[axis] = a.shape[axis]
+    positions = xp.where(hit, xp.arange(a.shape[axis]).reshape(shape), 0)
+    index = Tensor._make(xp.maximum.accumulate(positions, axis=axis), x._device)
+    return ValuesIndices(gather(x, axis, index), index)
+
+
+def cummax(x: Tensor, dim: int):
+    """(values, indices) of the running maximum along ``dim``; values are differentiable."""
+    return _running_extreme(x, dim, "cummax", x._device.xp.maximum.accumulate)
+
+
+def cummin(x: Tensor, dim: int):
+    """(values, indices) of the running minimum along ``dim``; values are differentiable."""
+    return _running_extreme(x, dim, "cummin", x._device.xp.minimum.accumulate)
+
+
+class MinMax(NamedTuple):
+    """What ``aminmax`` returns."""
+
+    min: Tensor
+    max: Tensor
+
+
+def aminmax(x: Tensor, *, dim=None, keepdim: bool = False) -> MinMax:
+    """(min, max) over ``dim`` (every element by default)."""
+    return MinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def var_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(var, mean) over ``dim`` (see ``var``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def std_mean(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(std, mean) over ``dim`` (see ``std``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def dist(a: Tensor, b: Tensor, p=2) -> Tensor:
+    """The p-norm of a - b (broadcasting)."""
+    return norm(sub(a, b), p)
+
+
+def _quantile(x: Tensor, q, dim, keepdim: bool, interpolation: str, op: str, ignore_nan: bool):
+    from chainrule.ops.elementwise import where
+    from chainrule.ops.indexing import gather
+    from chainrule.ops.sorting import sort
+
+    modes = ("linear", "lower", "higher", "midpoint", "nearest")
+    if interpolation not in modes:
+        raise ValueError(f"{op}() interpolation must be one of {modes}, got '{interpolation}'")
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    xp = x._device.xp
+    scalar_q = not isinstance(q, Tensor)
+    qs = xp.asarray([q] if scalar_q else q.data, dtype=x.data.dtype).reshape(-1)
+    if not scalar_q and q.ndim > 1:
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor, got shape {list(q.shape)}")
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    if x.numel() == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if dim is None:
+        src, axis = x.reshape(-1), 0
+    else:
+        axis = normalize_dim(dim, x.ndim, op) if x.ndim else 0
+        src = x.reshape(1) if x.ndim == 0 else x
+    moved = src.movedim(axis, -1)
+    ordered = sort(moved, -1).values  # NaN last
+    n = ordered.shape[-1]
+    nans = xp.isnan(moved.data).sum(axis=-1, keepdims=True)  # (..., 1)
+    valid = (n - nans) if ignore_nan else xp.full_like(nans, n)
+    rank = qs * xp.maximum(valid - 1, 0).astype(x.data.dtype)  # (..., len(q))
+    if interpolation == "lower":
+        rank = xp.floor(rank)
+    elif interpolation == "higher":
+        rank = xp.ceil(rank)
+    elif interpolation == "nearest":
+        rank = xp.round(rank)  # half to even, as PyTorch
+    below = xp.floor(rank).astype(xp.int64)
+    above = xp.minimum(below + 1, xp.maximum(valid - 1, 0))
+    lo = gather(ordered, -1, Tensor._make(below, x._device))
+    hi = gather(ordered, -1, Tensor._make(above, x._device))
+    weight = rank - below
+    if interpolation == "midpoint":
+        weight = xp.where(rank > below, 0.5, 0.0).astype(x.data.dtype)
+    w = Tensor._make(weight.astype(x.data.dtype), x._device)
+    out = lo + (hi - lo) * w
+    # A NaN in the slice makes quantile NaN; nanquantile is NaN only for an all-NaN slice.
+    bad = (nans > 0) if not ignore_nan else (valid == 0)
+    if bad.any():
+        out = where(Tensor._make(xp.broadcast_to(bad, out.shape), x._device), float("nan"), out)
+    out = out.movedim(-1, 0)  # (len(q), ...)
+    if keepdim:
+        if dim is None:
+            out = out.reshape((out.shape[0],) + (1,) * x.ndim)
+        else:
+            out = out.unsqueeze(axis + 1) if x.ndim else out
+    return out[0] if scalar_q else out
+
+
+def quantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """The q-th quantiles (q a number or a 1-D tensor in [0, 1]) over ``dim`` (every element by
+    default), interpolating between order statistics; NaN where a slice holds a NaN. With a
+    tensor q, the quantiles form a new first dim. Differentiable through the sorted values."""
+    return _quantile(x, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
+
+
+def nanquantile(x: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """``quantile`` ignoring NaNs (NaN only for an all-NaN slice)."""
+    return _quantile(x, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
+
+
+def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    """(values, indices) of the most frequent value along ``dim`` (the smallest among equally
+    frequent ones) and the last position where it occurs; values are differentiable."""
+    from chainrule.ops.indexing import gather
+    from chainrule.ops.sorting import argsort
+
+    xp = x._device.xp
+    if x.ndim == 0:
+        return ValuesIndices(x.clone(), Tensor._make(xp.zeros((), xp.int64), x._device))
+    axis = normalize_dim(dim, x.ndim, "mode")
+    a = xp.moveaxis(x.data, axis, -1)
+    n = a.shape[-1]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size")
+    order = argsort(Tensor._make(a, x._device), -1, stable=True).data
+    s = xp.take_along_axis(a, order, -1)
+    pos = xp.broadcast_to(xp.arange(n), s.shape)
+    new_run = xp.concatenate([xp.ones(s.shape[:-1] + (1,), bool), s[..., 1:] != s[..., :-1]], -1)
+    run_start = xp.maximum.accumulate(xp.where(new_run, pos, 0), axis=-1)
+    ends = xp.concatenate([new_run[..., 1:], xp.ones(s.shape[:-1] + (1,), bool)], -1)
+    run_end = xp.flip(xp.minimum.accumulate(xp.flip(xp.where(ends, pos, n), -1), axis=-1), -1)
+    counts = run_end - run_start + 1
+    best = xp.argmax(counts, axis=-1)[..., None]  # first, i.e. smallest value, of the longest
+    last = xp.take_along_axis(run_end, best, -1)  # the run's last sorted position...
+    index = xp.take_along_axis(order, last, -1)  # ...is the value's last original position
+    index = xp.moveaxis(index, -1, axis)
+    values = gather(x, axis, Tensor._make(index, x._device))
+    if not keepdim:
+        values, index = values.squeeze(axis), xp.squeeze(index, axis)
+    return ValuesIndices(values, Tensor._make(index, x._device))
+
+
+def cov(x: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in x's rows (observations in columns); a 1-D x
+    is one variable. ``fweights`` (integer) and ``aweights`` weigh the observations."""
+    from chainrule.ops.linalg import matmul
+
+    if x.ndim > 2:
+        raise ValueError(
+            f"cov(): expected input to have two or fewer dimensions but got an "
+            f"input with {x.ndim} dimensions"
+        )
+    obs = x.reshape(1, -1) if x.ndim < 2 else x
+    if obs.data.dtype.kind != "f":
+        from chainrule.ops.elementwise import _to_float
+
+        obs = _to_float(obs)
+    n = obs.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = mean(obs, 1, keepdim=True)
+        norm_factor = n - correction
+        centered = sub(obs, avg)
+        weighted = centered
+    else:
+        w = w.to(obs.dtype)
+        w_sum = sum(w)
+        avg = div(sum(obs * w, 1, keepdim=True), w_sum)
+        if aweights is None or correction == 0:
+            norm_factor = w_sum - correction
+        else:
+            norm_factor = w_sum - correction * sum(w * aweights) / w_sum
+        centered = sub(obs, avg)
+        weighted = centered * w
+    if not isinstance(norm_factor, Tensor):
+        norm_factor = float(builtins.max(norm_factor, 0))
+    else:
+        norm_factor = norm_factor.clamp(min=0)
+    with _ignore_errors(x._device.xp):
+        c = div(matmul(weighted, centered.transpose(0, 1)), norm_factor)
+    return c.reshape(()) if x.ndim < 2 else c
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the variables in x's rows, clipped to [-1, 1]."""
+    from chainrule.ops.elementwise import sqrt
+
+    c = cov(x)
+    if c.ndim == 0:
+        return div(c, c)
+    d = c.diagonal()
+    with _ignore_errors(x._device.xp):
+        r = div(div(c, sqrt(d).unsqueeze(1)), sqrt(d).unsqueeze(0))
+    return r.clamp(-1.0, 1.0)
+
+
+def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: sum of (y_i + y_(i+1)) / 2 times the spacing (``dx``,
+    1 by default, or the differences of the sample points ``x``)."""
+    axis = normalize_dim(dim, y.ndim, "trapezoid")
+    n = y.shape[axis]
+    if n == 0:
+        return sum(y, axis)
+    left, right = y.narrow(axis, 0, n - 1), y.narrow(axis, 1, n - 1)
+    if isinstance(x, Tensor):
+        gaps = x.diff(dim=-1 if x.ndim == 1 else axis)
+        if x.ndim == 1:
+            shape = [1] * y.ndim
+            shape[axis] = n - 1
+            gaps = gaps.reshape(shape)
+        return sum((left + right) * gaps, axis) / 2.0
+    spacing = 1.0 if x is None and dx is None else float(x if x is not None else dx)
+    return sum(left + right, axis) * (spacing / 2.0)
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The running trapezoidal rule along ``dim`` (one element fewer than y there)."""
+    axis = normalize_dim(dim, y.ndim, "cumulative_trapezoid")
+    n = y.shape[axis]
+    left, right = (
+        y.narrow(axis, 0, builtins.max(n - 1, 0)),
+        y.narrow(axis, 1, builtins.max(n - 1, 0)),
+    )
+    if isinstance(x, Tensor):
+        gaps = x.diff(dim=-1 if x.ndim == 1 else axis)
+        if x.ndim == 1:
+            shape = [1] * y.ndim
+            shape[axis] = n - 1
+            gaps = gaps.reshape(shape)
+        return cumsum((left + right) * gaps, axis) / 2.0
+    spacing = 1.0 if x is None and dx is None else float(x if x is not None else dx)
+    return cumsum(left + right, axis) * (spacing / 2.0)
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    """True if a and b have the same shape and the same values (NaN never equals)."""
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    return bool((a.data == b.data).all())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from chainrule import dtypes
 from chainrule.ops.common import normalize_dim
 from chainrule.ops.indexing import take_along_dim
 from chainrule.tensor import Tensor
@@ -168,3 +169,63 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
         raise RuntimeError(f"histc: max ({hi}) must be larger than min ({lo})")
     counts, _ = xp.histogram(data, bins=int(bins), range=(lo, hi))
     return Tensor._make(counts.astype(x.data.dtype), x._device)
+
+
+def msort(x: Tensor) -> Tensor:
+    """x sorted along dim 0 (the values of ``sort(x, dim=0)``)."""
+    return sort(x, dim=0).values
+
+
+def bucketize(x, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value of x among the sorted 1-D ``boundaries``: i with
+    b[i-1] < v <= b[i] (``right=True``: b[i-1] <= v < b[i])."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    if not isinstance(x, Tensor):
+        x = Tensor._make(boundaries._device.xp.asarray(x), boundaries._device)
+    out = searchsorted(boundaries, x, right=right)
+    return out.to(dtypes.int32) if out_int32 else out
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of ``elements`` occurs in ``test_elements`` (either may be a
+    number)."""
+    ref = elements if isinstance(elements, Tensor) else test_elements
+    xp = ref._device.xp
+    a = elements.data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements.data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    found = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
+    return Tensor._make(xp.asarray(found), ref._device)
+
+
+def unique_consecutive(
+    x: Tensor, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None
+):
+    """x with each run of equal consecutive values (along ``dim``, or of the flattened x)
+    collapsed to one, plus the run number of every element and the run lengths if asked."""
+    xp = x._device.xp
+    if dim is None:
+        flat = x.data.reshape(-1)
+        change = flat[1:] != flat[:-1]
+        shape_inverse = x.shape
+    else:
+        axis = normalize_dim(dim, x.ndim, "unique_consecutive")
+        moved = xp.moveaxis(x.data, axis, 0).reshape(x.shape[axis], -1)
+        flat = moved
+        change = (moved[1:] != moved[:-1]).any(axis=1)
+        shape_inverse = (x.shape[axis],)
+    n = flat.shape[0]
+    starts = xp.flatnonzero(xp.concatenate([xp.ones(min(n, 1), bool), change]))
+    if dim is None:
+        values = Tensor._make(flat[starts], x._device)
+    else:
+        picked = xp.take(x.data, starts, axis=axis)
+        values = Tensor._make(picked, x._device)
+    out = [values]
+    if return_inverse:
+        run = xp.cumsum(xp.concatenate([xp.zeros(min(n, 1), xp.int64), change]))
+        out.append(Tensor._make(run.astype(xp.int64).reshape(shape_inverse), x._device))
+    if return_counts:
+        counts = xp.diff(xp.concatenate([starts, xp.asarray([n])])).astype(xp.int64)
+        out.append(Tensor._make(counts, x._device))
+    return out[0] if len(out) == 1 else tuple(out)

@@ -183,6 +183,8 @@ SPECS = [
     same("cumsum_dim0", lambda x: x.cumsum(0), DIM1),
     same("cumsum_dim_neg", lambda x: x.cumsum(-1), DIM1),
     same("cumsum_0d", lambda x: x.cumsum(0), [((),)]),
+    same("logcumsumexp", lambda x: x.logcumsumexp(1) * 1.0, DIM1),
+    same("logcumsumexp_wide", lambda x: (x * 20.0).logcumsumexp(0), DIM1),
     same("cumsum_int_to_int64", lambda x: x.cumsum(1), [((3, 4),)], make_inputs=_ints),
     # ------------------------------------------------------------ all / any (bool results)
     same("all_all", lambda x: x.all(), [((),), ((3, 4),)], make_inputs=_bools),
