@@ -46,6 +46,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "Threshold",
+    "RReLU",
     "GLU",
     "Softmax",
     "Softmin",
@@ -475,6 +476,34 @@ class Threshold(Module):
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: x for x > 0, else a x. In training a ~ U(lower, upper) is drawn
+    for each element (a regulariser; the gradient uses the same slopes); in evaluation a is
+    the mean slope (lower + upper) / 2.
+
+    Args:
+        lower: the smallest slope (default 1/8).
+        upper: the largest slope (default 1/3).
+        inplace: ignored.
+
+    Shape: input (*) -> output (*).
+
+    Example:
+        >>> nn.RReLU(0.1, 0.3).eval()(chainrule.tensor([-2.0, 3.0]))
+        tensor([-0.4000,  3.0000])
+    """
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"
 
 
 class GLU(Module):

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, and Unfold/Fold.
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d, and Unfold/Fold.
 
 A convolution slides a small learned filter over the input: every output is the dot product
 of the filter with one window of the input, so the layer shares its weights across positions
@@ -100,7 +100,7 @@ class _ConvNd(Module):
 
     def _check_input(self, x) -> None:
         n, c = self._n, self.in_channels
-        dims = ", ".join(["H", "W"][2 - n :])
+        dims = ", ".join(["D", "H", "W"][3 - n :])
         if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c:
             raise RuntimeError(
                 f"{self!r}: expected input of shape (N, {c}, {dims}) or ({c}, {dims}), "
@@ -156,7 +156,7 @@ class _Conv(_ConvNd):
 
     def forward(self, input):
         self._check_input(input)
-        conv = F.conv2d if self._n == 2 else F.conv1d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self._n - 1]
         if self.padding_mode != "zeros":
             # As torch: pad with the mode first, then convolve without padding.
             padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
@@ -206,6 +206,22 @@ class Conv1d(_Conv):
     """
 
     _n = 1
+
+
+class Conv3d(_Conv):
+    """3-D convolution over volumes (N, C, D, H, W) (the arguments of Conv2d, int or triple).
+
+    Shape: (N, C_in, D, H, W) or (C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out),
+    D_out = floor((D + 2 pD - dD (kD - 1) - 1) / sD) + 1 (likewise H, W).
+    Parameters: weight (C_out, C_in / groups, kD, kH, kW), bias (C_out,); PyTorch's default
+    init with fan_in = C_in / groups * kD * kH * kW.
+
+    Example:
+        >>> nn.Conv3d(2, 4, 3, padding=1)(chainrule.randn(1, 2, 5, 6, 7)).shape
+        chainrule.Size([1, 4, 5, 6, 7])
+    """
+
+    _n = 3
 
 
 class _ConvTranspose(_ConvNd):
@@ -271,7 +287,7 @@ class _ConvTranspose(_ConvNd):
 
     def forward(self, input, output_size=None):
         self._check_input(input)
-        conv = F.conv_transpose2d if self._n == 2 else F.conv_transpose1d
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._n - 1]
         return conv(
             input,
             self.weight,
@@ -320,6 +336,21 @@ class ConvTranspose1d(_ConvTranspose):
     """
 
     _n = 1
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution over volumes (N, C, D, H, W) (see ConvTranspose2d).
+
+    Shape: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out),
+    D_out = (D - 1) sD - 2 pD + dD (kD - 1) + output_padding + 1 (likewise H, W).
+    Parameters: weight (C_in, C_out / groups, kD, kH, kW), bias (C_out,).
+
+    Example:
+        >>> nn.ConvTranspose3d(2, 3, 2, stride=2)(chainrule.randn(1, 2, 2, 3, 4)).shape
+        chainrule.Size([1, 3, 4, 6, 8])
+    """
+
+    _n = 3
 
 
 class Unfold(Module):

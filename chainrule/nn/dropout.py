@@ -5,9 +5,9 @@ the expected output equals the input, so evaluation (``model.eval()``) is the id
 needs no rescaling. Masks come from chainrule's global generator (``chainrule.manual_seed``).
 
 - ``Dropout``: one draw per element.
-- ``Dropout1d`` / ``Dropout2d``: one draw per (sample, channel), shared by all its positions
-  (neighbouring positions of a feature map are correlated, so dropping single pixels does
-  little).
+- ``Dropout1d`` / ``Dropout2d`` / ``Dropout3d``: one draw per (sample, channel), shared by
+  all its positions (neighbouring positions of a feature map are correlated, so dropping
+  single pixels does little).
 - ``AlphaDropout`` / ``FeatureAlphaDropout``: for SELU networks; keeps mean 0 and variance 1.
 
 ``inplace=True`` is accepted as in PyTorch and ignored (a new tensor is returned).
@@ -18,7 +18,14 @@ from __future__ import annotations
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout", "FeatureAlphaDropout"]
+__all__ = [
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+]
 
 
 class _DropoutNd(Module):
@@ -90,6 +97,24 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels (3-D feature maps) with probability p and scale the rest by
+    1/(1 - p).
+
+    Shape: input (N, C, D, H, W) or (C, D, H, W) -> output the same shape.
+
+    Example:
+        >>> nn.Dropout3d(0.5).eval()(chainrule.ones(1, 2, 1, 1, 1))  # eval: the identity
+        tensor([[[[[1.]]],
+        <BLANKLINE>
+        <BLANKLINE>
+                 [[[1.]]]]])
+    """
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training)
 
 
 class AlphaDropout(_DropoutNd):

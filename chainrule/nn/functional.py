@@ -797,6 +797,7 @@ __all__ += [
     "embedding",
     "dropout1d",
     "dropout2d",
+    "dropout3d",
     "alpha_dropout",
     "feature_alpha_dropout",
     "cosine_embedding_loss",
@@ -1050,38 +1051,47 @@ def embedding(
     """
     from chainrule.ops import embedding as _emb
 
+    idx, padding_idx = _lookup_args(input, weight, padding_idx, sparse, "embedding")
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
+    return _emb.Embedding.apply(
+        weight, idx, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq)
+    )
+
+
+def _lookup_args(input, weight: Tensor, padding_idx, sparse: bool, op: str):
+    """The checked index array of a table lookup and padding_idx as a row number (or None)."""
     if sparse:
         raise NotImplementedError(
-            "embedding: sparse gradients are not supported; use sparse=False (the dense "
+            f"{op}: sparse gradients are not supported; use sparse=False (the dense "
             "gradient is built by adding only into the rows that were looked up)"
         )
     if weight.ndim != 2:
-        raise RuntimeError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"{op}: weight must be 2-D, got shape {tuple(weight.shape)}")
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
-            raise AssertionError("Padding_idx must be within num_embeddings")
+            raise AssertionError(
+                f"Padding_idx must be within num_embeddings ({op}: expected padding_idx in "
+                f"[{-num}, {num - 1}], got {padding_idx})"
+            )
         if padding_idx < 0:
             padding_idx = num + padding_idx
     xp = weight._device.xp
     idx = input.data if isinstance(input, Tensor) else xp.asarray(input)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(
-            "embedding: expected integer indices (int64 or int32), but got dtype "
+            f"{op}: expected integer indices (int64 or int32), but got dtype "
             f"{idx.dtype} (convert with .long())"
         )
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= num:
             raise IndexError(
-                f"embedding: index {hi if hi >= num else lo} is out of range for "
+                f"{op}: index {hi if hi >= num else lo} is out of range for "
                 f"num_embeddings={num} (valid indices: 0 to {num - 1})"
             )
-    if max_norm is not None:
-        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
-    return _emb.Embedding.apply(
-        weight, idx, padding_idx=padding_idx, scale_grad_by_freq=bool(scale_grad_by_freq)
-    )
+    return idx, padding_idx
 
 
 def _embedding_renorm_(weight: Tensor, idx, max_norm: float, norm_type: float) -> None:
@@ -1200,6 +1210,35 @@ def dropout2d(
     return _feature_dropout(input, p, training, False)
 
 
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels (3-D feature maps) with probability p and scale the kept ones by
+    1/(1 - p). Input (N, C, D, H, W) or unbatched (C, D, H, W); other ranks warn, as PyTorch.
+
+    Example:
+        >>> _ = chainrule.manual_seed(0)
+        >>> F.dropout3d(chainrule.ones(1, 2, 1, 1, 2), p=0.5)
+        tensor([[[[[2., 2.]]],
+        <BLANKLINE>
+        <BLANKLINE>
+                 [[[0., 0.]]]]])
+    """
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim != 5:  # PyTorch treats every other rank as unbatched
+        return ops.squeeze(_feature_dropout(ops.unsqueeze(input, 0), p, training, False), 0)
+    return _feature_dropout(input, p, training, False)
+
+
 def alpha_dropout(
     input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
 ) -> Tensor:
@@ -1300,15 +1339,26 @@ def _legacy_reduction(size_average, reduce) -> str:
 from chainrule.ops.conv import (  # noqa: E402
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     fold,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
     unfold,
 )
 
@@ -1328,6 +1378,18 @@ __all__ += [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "interpolate",
+    "conv3d",
+    "conv_transpose3d",
+    "max_pool3d",
+    "avg_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
 ]
 
 
@@ -1355,11 +1417,29 @@ def _adaptive_avg(input: Tensor, output_size, n: int, name: str) -> Tensor:
     if n == 1:
         sums = ops.einsum("...w,jw->...j", input, Tensor._make(mats[0], dev))
         count = counts[0]
-    else:
+    elif n == 2:
         rows, cols = (Tensor._make(m, dev) for m in mats)
         sums = ops.einsum("ih,...hw,jw->...ij", rows, input, cols)
         count = counts[0][:, None] * counts[1][None, :]
+    else:
+        deps, rows, cols = (Tensor._make(m, dev) for m in mats)
+        sums = ops.einsum("id,...dhw,jh,kw->...ijk", deps, input, rows, cols)
+        count = counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
     return ops.div(sums, Tensor._make(count, dev))
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed (od, oh, ow) output size: each output is the mean over the
+    adaptive window [floor(i n / o), ceil((i + 1) n / o)) of every spatial axis (0/1 window
+    matrices, as adaptive_avg_pool2d). ``None`` in output_size keeps that input size.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, od, oh, ow).
+
+    Example:
+        >>> F.adaptive_avg_pool3d(chainrule.ones(1, 3, 5, 7, 4), (2, 3, 1)).shape
+        chainrule.Size([1, 3, 2, 3, 1])
+    """
+    return _adaptive_avg(input, output_size, 3, "adaptive_avg_pool3d")
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
@@ -2274,10 +2354,22 @@ def triplet_margin_loss(
     """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance (pairwise_distance);
     ``swap`` uses min(d(a, n), d(p, n))."""
     reduction = _loss_setup(size_average, reduce, reduction, "triplet_margin_loss")
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
+    return _triplet_loss(
+        anchor,
+        positive,
+        negative,
+        lambda x1, x2: pairwise_distance(x1, x2, p, eps),
+        margin,
+        swap,
+        reduction,
+    )
+
+
+def _triplet_loss(anchor, positive, negative, distance, margin, swap, reduction) -> Tensor:
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
     if swap:
-        d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+        d_neg = ops.minimum(d_neg, distance(positive, negative))
     return _reduce(ops.clamp(ops.add(ops.sub(d_pos, d_neg), margin), min=0), reduction)
 
 
@@ -2350,11 +2442,16 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     diff = ops.sub(ops.unsqueeze(x1, -2), ops.unsqueeze(x2, -3))  # (*, P, R, M)
+    return _p_norm_last(diff, p)
+
+
+def _p_norm_last(diff: Tensor, p: float) -> Tensor:
+    """The p-norm of ``diff`` over its last dim (p >= 0, inf allowed), gradient 0 at 0."""
     if p == 2.0:
         return ops.squeeze(_norm_along(diff, diff.ndim - 1), -1)
     a = ops.abs(diff)
     if p == 0:
-        return ops.sum(ops.ne(a, 0).to(x1.dtype), -1)
+        return ops.sum(ops.ne(a, 0).to(diff.dtype), -1)
     if math.isinf(p):
         return ops.amax(a, -1)
     s = ops.sum(ops.pow(a, p), -1)
@@ -2363,6 +2460,451 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
 
 
 __all__ += ["cdist"]
+
+
+# ---------------------------------------------------------------- bags, distances, extras
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Sums, means or maxima of bags of embedding rows, without building the (bag, length, D)
+    lookups: out[b] = reduce_(k in bag b) w_k W[i_k] (w_k: per_sample_weights, 'sum' only).
+
+    Args:
+        input: (B, L) integer indices (B bags of L each), or (n,) indices split into bags by
+            ``offsets``.
+        weight: (V, D), the table.
+        offsets: (B,) start of each bag in a 1-D input (offsets[0] = 0, non-decreasing); with
+            ``include_last_offset`` (B + 1,), the last entry ending the last bag.
+        max_norm: rows used whose ``norm_type``-norm exceeds it are rescaled in place.
+        scale_grad_by_freq: divide each row's gradient by its count in the batch ('sum' and
+            'mean' only).
+        mode: 'sum', 'mean' or 'max'.
+        sparse: must be False (the gradient is dense, touching only the rows used).
+        per_sample_weights: input's shape, float like weight: a weight per index ('sum').
+        padding_idx: indices equal to it are left out of their bag (and of its count).
+
+    Shape:
+        output (B, D); an empty bag (or one of padding only) gives a row of zeros.
+
+    Example:
+        >>> w = chainrule.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
+        >>> F.embedding_bag(chainrule.tensor([0, 1, 2]), w, chainrule.tensor([0, 2]), mode="sum")
+        tensor([[1., 2.],
+                [3., 3.]])
+    """
+    from chainrule.ops import embedding as _emb
+
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode has to be one of 'sum', 'mean' or 'max', got {mode!r}")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError(
+            f"{op}: max mode does not support scaling the gradient by the frequency "
+            "(scale_grad_by_freq=True)"
+        )
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"{op}: per_sample_weights is only supported for mode='sum' (got mode={mode!r})"
+        )
+    idx, padding_idx = _lookup_args(input, weight, padding_idx, sparse, op)
+    xp = weight._device.xp
+    n = idx.size
+    keep = None
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                f"{op}: a 2-D input {tuple(idx.shape)} is a batch of fixed-length bags, so "
+                "offsets has to be None"
+            )
+        num_bags = idx.shape[0]
+        bags = xp.repeat(xp.arange(num_bags), idx.shape[1])
+    elif idx.ndim == 1:
+        num_bags, bags, keep = _bags_from_offsets(xp, offsets, n, include_last_offset, op)
+    else:
+        raise ValueError(
+            f"{op}: input has to be a 1-D or 2-D tensor of indices, got shape {tuple(idx.shape)}"
+        )
+    if per_sample_weights is not None:
+        if tuple(per_sample_weights.shape) != tuple(idx.shape):
+            raise ValueError(
+                f"{op}: per_sample_weights of shape {tuple(per_sample_weights.shape)} must have "
+                f"the input's shape {tuple(idx.shape)}"
+            )
+        if per_sample_weights.dtype != weight.dtype:
+            raise RuntimeError(
+                f"{op}: per_sample_weights ({per_sample_weights.dtype.name}) must have the "
+                f"weight's dtype ({weight.dtype.name})"
+            )
+        per_sample_weights = ops.reshape(per_sample_weights, (-1,))
+    idx = idx.reshape(-1)
+    if padding_idx is not None:
+        real = idx != padding_idx
+        keep = real if keep is None else keep & real
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, float(max_norm), float(norm_type))
+    return _emb.EmbeddingBag.apply(
+        weight,
+        per_sample_weights,
+        idx,
+        bags,
+        keep,
+        num_bags=num_bags,
+        mode=mode,
+        by_freq=bool(scale_grad_by_freq),
+    )
+
+
+def _bags_from_offsets(xp, offsets, n: int, include_last_offset: bool, op: str):
+    """(number of bags, bag of each of the n positions, positions that count or None)."""
+    if offsets is None:
+        raise ValueError(f"{op}: a 1-D input needs offsets (a 1-D tensor of bag starts)")
+    off = offsets.data if isinstance(offsets, Tensor) else xp.asarray(offsets)
+    if off.ndim != 1 or off.dtype.kind not in "iu":
+        raise ValueError(
+            f"{op}: offsets has to be a 1-D tensor of integers, got shape {tuple(off.shape)} "
+            f"and dtype {off.dtype}"
+        )
+    if off.size:
+        if int(off[0]) != 0:
+            raise RuntimeError(
+                f"{op}: offsets[0] has to be 0 (the first bag starts at 0), got {int(off[0])}"
+            )
+        if bool((off[1:] < off[:-1]).any()):
+            raise RuntimeError(f"{op}: offsets must be non-decreasing, got {off.tolist()}")
+        if int(off[-1]) > n:
+            raise RuntimeError(
+                f"{op}: offsets[-1] = {int(off[-1])} can not be greater than the input's length {n}"
+            )
+    starts = off[:-1] if include_last_offset else off
+    end = int(off[-1]) if include_last_offset and off.size else n
+    positions = xp.arange(n)
+    bags = xp.searchsorted(starts, positions, side="right") - 1
+    keep = None
+    if end < n or not starts.size:
+        keep = positions < (end if starts.size else 0)  # past the last bag: left out
+        bags = xp.maximum(bags, 0)
+    return int(starts.size), bags, keep
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_o = x1^T A_o x2 + b_o for each output o.
+
+    Shape:
+        input1 (*, in1), input2 (*, in2) with the same leading dims, weight (out, in1, in2),
+        bias (out,) -> (*, out).
+
+    Example:
+        >>> a = chainrule.ones(1, 2, 3)
+        >>> F.bilinear(chainrule.ones(4, 2), chainrule.ones(4, 3), a).shape
+        chainrule.Size([4, 1])
+    """
+    op = "bilinear"
+    if weight.ndim != 3:
+        raise RuntimeError(
+            f"{op}: weight must be (out_features, in1_features, in2_features), got shape "
+            f"{tuple(weight.shape)}"
+        )
+    _, in1, in2 = weight.shape
+    s1, s2 = tuple(input1.shape), tuple(input2.shape)
+    if not s1 or not s2 or s1[:-1] != s2[:-1]:
+        raise RuntimeError(
+            f"{op}: expected input1 (*, {in1}) and input2 (*, {in2}) with the same leading "
+            f"dims, got {s1} and {s2}"
+        )
+    if s1[-1] != in1 or s2[-1] != in2:
+        raise RuntimeError(
+            f"{op}: input sizes ({s1[-1]}, {s2[-1]}) do not match weight of shape "
+            f"{tuple(weight.shape)} (expected ({in1}, {in2}))"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"{op}: bias of shape {tuple(bias.shape)} does not match weight's out_features "
+            f"{weight.shape[0]}"
+        )
+    out = ops.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else ops.add(out, bias)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) from chainrule's generator: a
+    differentiable sample of a categorical distribution (Jang et al.; Maddison et al., 2016).
+    With ``hard``, the one-hot of the sample's argmax whose gradient is the soft sample's
+    (straight-through: y_hard - y_soft.detach() + y_soft). ``eps`` is deprecated and unused.
+
+    Example:
+        >>> _ = chainrule.manual_seed(0)
+        >>> F.gumbel_softmax(chainrule.zeros(2, 3), hard=True).sum(-1)
+        tensor([1., 1.])
+    """
+    import numpy as np
+
+    from chainrule.random import rng
+
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    _nn._float_input(logits, "gumbel_softmax")
+    d = normalize_dim(dim, logits.ndim, "gumbel_softmax")
+    # -log(E), E ~ Exp(1), is Gumbel(0, 1) distributed
+    g = -np.log(rng().exponential(size=tuple(logits.shape)))
+    noise = Tensor._make(to_device(g.astype(logits.data.dtype), logits._device), logits._device)
+    y_soft = _nn.softmax(ops.div(ops.add(logits, noise), tau), d)
+    if not hard:
+        return y_soft
+    xp = logits._device.xp
+    index = xp.expand_dims(y_soft.data.argmax(axis=d), d)
+    classes = xp.arange(y_soft.shape[d]).reshape([-1 if i == d else 1 for i in range(y_soft.ndim)])
+    y_hard = Tensor._make((classes == index).astype(y_soft.data.dtype), logits._device)
+    return ops.add(ops.sub(y_hard, y_soft.detach()), y_soft)
+
+
+# In-place activations: the out-of-place result written into input's memory, recorded like
+# Tensor.relu_ (the input's version counter moves; a saved old value raises in backward).
+
+
+def _inplace(input: Tensor, fn, op: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected a Tensor as input, got {type(input).__name__}")
+    return input._unary_(fn, op)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place relu: input = max(input, 0)."""
+    return _inplace(input, relu, "relu_")
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place elu."""
+    return _inplace(input, lambda t: elu(t, alpha), "elu_")
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place leaky_relu."""
+    return _inplace(input, lambda t: leaky_relu(t, negative_slope), "leaky_relu_")
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place hardtanh."""
+    return _inplace(input, lambda t: hardtanh(t, min_val, max_val), "hardtanh_")
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place selu."""
+    return _inplace(input, selu, "selu_")
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place celu."""
+    return _inplace(input, lambda t: celu(t, alpha), "celu_")
+
+
+_threshold = threshold  # threshold_'s own argument is named threshold
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place threshold: input = input where input > threshold, else value."""
+    return _inplace(input, lambda t: _threshold(t, threshold, value), "threshold_")
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU: x for x > 0, else a x. Training: a ~ U(lower, upper) drawn per
+    element from chainrule's generator (the gradient uses the same a); evaluation: the mean
+    slope a = (lower + upper) / 2. ``inplace`` is accepted and ignored (use rrelu_).
+
+    Example:
+        >>> F.rrelu(chainrule.tensor([-2.0, 1.0]), 0.1, 0.3)
+        tensor([-0.4000,  1.0000])
+    """
+    _nn._float_input(input, "rrelu")
+    if lower > upper:
+        raise RuntimeError(
+            f"rrelu: lower bound should be less than or equal to the upper bound, got "
+            f"lower={lower} and upper={upper}"
+        )
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    from chainrule.random import rng
+
+    xp = input._device.xp
+    slopes = to_device(rng().uniform(lower, upper, tuple(input.shape)), input._device)
+    noise = xp.where(input.data <= 0, slopes, 1).astype(input.data.dtype)
+    return ops.mul(input, Tensor._make(noise, input._device))
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+) -> Tensor:
+    """In-place rrelu."""
+    return _inplace(input, lambda t: rrelu(t, lower, upper, training), "rrelu_")
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distance between every pair of rows i < j of an (N, M) input, in the order
+    of the upper triangle (row-major): shape (N (N - 1) / 2,). The gradient is 0 where two
+    rows coincide.
+
+    Example:
+        >>> F.pdist(chainrule.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+        tensor([5.0000, 1.0000, 4.2426])
+    """
+    _nn._float_input(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(
+            f"pdist only supports 2D tensors (N, M), got: {input.ndim}D of shape "
+            f"{tuple(input.shape)}"
+        )
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got {p}")
+    xp = input._device.xp
+    i, j = xp.triu_indices(input.shape[0], 1)
+    rows_i = ops.index_select(input, 0, Tensor._make(i, input._device))
+    rows_j = ops.index_select(input, 0, Tensor._make(j, input._device))
+    return _p_norm_last(ops.sub(rows_i, rows_j), p)
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """x_c / (k + alpha / size * sum_(c' in window of c) x_c'^2)^beta, the window ``size``
+    channels wide centred on c (zero beyond the edges), as in AlexNet.
+
+    Shape: (N, C, *) with at least 3 dims -> the same.
+
+    Example:
+        >>> F.local_response_norm(chainrule.ones(1, 3, 1), 2, alpha=1.0, k=1.0).shape
+        chainrule.Size([1, 3, 1])
+    """
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected a 3D or higher dimensionality input (N, C, *), got "
+            f"{input.ndim} dimensions (shape {tuple(input.shape)})"
+        )
+    if input.numel() == 0:
+        return input
+    shape = tuple(input.shape)
+    # The channel-window mean of x^2 as an average pool over (N, 1, C, rest) with a (size, 1)
+    # window, as PyTorch composes it (its 3-D pool on (N, 1, C, H, W*...) is the same sum).
+    div = ops.reshape(ops.mul(input, input), (shape[0], 1, shape[1], -1))
+    div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+    div = ops.reshape(avg_pool2d(div, (size, 1), stride=1), shape)
+    return ops.div(input, ops.pow(ops.add(ops.mul(div, alpha), k), beta))
+
+
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean"
+) -> Tensor:
+    """sum_(j in labels) sum_(i not a label) max(0, 1 - (x_(y_j) - x_i)) / C per sample: every
+    label should score a margin of 1 above every non-label. ``target`` holds the label indices
+    first, ended by the first -1 (the rest is ignored).
+
+    Shape: input (C,) or (N, C); target of the same shape, int64 -> () or (N,) with 'none'.
+
+    Example:
+        >>> x = chainrule.tensor([[0.1, 0.2, 0.4, 0.8]])
+        >>> F.multilabel_margin_loss(x, chainrule.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+    op = "multilabel_margin_loss"
+    reduction = _loss_setup(size_average, reduce, reduction, op)
+    _nn._float_input(input, op)
+    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"{op}: expected input (C,) or (N, C) and a target of the same shape, got input "
+            f"{tuple(input.shape)} and target {tuple(target.shape)}"
+        )
+    t = target.data
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected int64 (long) label indices, got dtype {t.dtype}")
+    c = input.shape[-1]
+    if t.size and bool(((t < -1) | (t >= c)).any()):
+        raise RuntimeError(
+            f"{op}: target values must be in [-1, {c - 1}] for {c} classes (-1 ends the "
+            f"labels), got {int(t[(t < -1) | (t >= c)].ravel()[0])}"
+        )
+    xp = input._device.xp
+    x = input if input.ndim == 2 else ops.unsqueeze(input, 0)
+    t = t.reshape(x.shape)
+    labels = xp.cumprod(t != -1, axis=1).astype(bool)  # the entries before the first -1
+    t = xp.where(labels, t, 0)
+    is_label = ((t[:, :, None] == xp.arange(c)) & labels[:, :, None]).any(axis=1)  # (N, C)
+    x_label = ops.gather(x, 1, Tensor._make(t, x._device))  # (N, J): x at each label
+    hinge = ops.clamp(ops.add(ops.sub(ops.unsqueeze(x, 1), ops.unsqueeze(x_label, 2)), 1.0), min=0)
+    pairs = (labels[:, :, None] & ~is_label[:, None, :]).astype(x.data.dtype)  # (N, J, I)
+    loss = ops.div(ops.sum(ops.mul(hinge, Tensor._make(pairs, x._device)), (1, 2)), c)
+    if input.ndim == 1:
+        loss = ops.squeeze(loss, 0)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin) with any distance d (default pairwise_distance);
+    ``swap`` uses min(d(a, n), d(p, n)).
+
+    Example:
+        >>> a, p, n = chainrule.zeros(2, 3), chainrule.zeros(2, 3), chainrule.ones(2, 3)
+        >>> F.triplet_margin_with_distance_loss(a, p, n, margin=2.0)
+        tensor(0.2680)
+    """
+    op = "triplet_margin_with_distance_loss"
+    _nn.check_reduction(reduction, op)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            f"{op}: anchor, positive and negative must have the same number of dims, got "
+            f"{anchor.ndim}D, {positive.ndim}D and {negative.ndim}D"
+        )
+    return _triplet_loss(
+        anchor, positive, negative, distance_function or pairwise_distance, margin, swap, reduction
+    )
+
+
+__all__ += [
+    "embedding_bag",
+    "bilinear",
+    "gumbel_softmax",
+    "relu_",
+    "elu_",
+    "leaky_relu_",
+    "hardtanh_",
+    "selu_",
+    "celu_",
+    "threshold_",
+    "rrelu",
+    "rrelu_",
+    "pdist",
+    "local_response_norm",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
+]
 
 
 def ctc_loss(

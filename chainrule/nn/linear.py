@@ -6,6 +6,7 @@ import math
 
 from chainrule import ops
 from chainrule.creation import empty
+from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
 
@@ -115,8 +116,7 @@ class Bilinear(Module):
                 raise RuntimeError(
                     f"{self!r}: expected {name} of shape (*, {n}), got {tuple(x.shape)}"
                 )
-        out = ops.einsum("...i,oij,...j->...o", x1, self.weight, x2)
-        return out + self.bias if self.bias is not None else out
+        return F.bilinear(x1, x2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

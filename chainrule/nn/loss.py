@@ -441,7 +441,61 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
 
 
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss (see F.multilabel_margin_loss): every label of a sample should
+    score at least 1 above every non-label; targets list the labels, ended by -1."""
+
+    def forward(self, input, target):
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, d(a, p) - d(a, n) + margin) with any distance d, a callable on two tensors
+    (default: PairwiseDistance(), the Euclidean distance).
+
+    Example:
+        >>> loss = nn.TripletMarginWithDistanceLoss(
+        ...     distance_function=lambda x, y: 1.0 - F.cosine_similarity(x, y))
+        >>> a, p, n = chainrule.randn(4, 8), chainrule.randn(4, 8), chainrule.randn(4, 8)
+        >>> loss(a, p, n).shape
+        chainrule.Size([])
+    """
+
+    def __init__(
+        self,
+        *,
+        distance_function=None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ):
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}"
+            )
+        if distance_function is None:
+            from chainrule.nn.shape import PairwiseDistance
+
+            distance_function = PairwiseDistance()
+        self.distance_function = distance_function
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
 __all__ += [
+    "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "MarginRankingLoss",
     "HingeEmbeddingLoss",
     "SoftMarginLoss",

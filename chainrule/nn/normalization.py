@@ -441,3 +441,35 @@ class RMSNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels (AlexNet): each value divided by
+    (k + alpha / size * sum of the squares of the ``size`` neighbouring channels)^beta.
+
+    Args:
+        size: how many neighbouring channels share the normalisation.
+        alpha: the scale of the sum of squares (default 1e-4).
+        beta: the exponent (default 0.75).
+        k: the additive constant (default 1).
+
+    Shape: input (N, C, *) with at least 3 dims -> the same.
+
+    Example:
+        >>> lrn = nn.LocalResponseNorm(2)
+        >>> lrn(chainrule.randn(2, 4, 3, 3)).shape
+        chainrule.Size([2, 4, 3, 3])
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+__all__ += ["LocalResponseNorm"]

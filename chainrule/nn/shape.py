@@ -12,14 +12,19 @@ __all__ = [
     "PixelUnshuffle",
     "ZeroPad1d",
     "ZeroPad2d",
+    "ZeroPad3d",
     "ConstantPad1d",
     "ConstantPad2d",
+    "ConstantPad3d",
     "ReflectionPad1d",
     "ReflectionPad2d",
+    "ReflectionPad3d",
     "ReplicationPad1d",
     "ReplicationPad2d",
+    "ReplicationPad3d",
     "CircularPad1d",
     "CircularPad2d",
+    "CircularPad3d",
     "PairwiseDistance",
     "CosineSimilarity",
     "Softmax2d",
@@ -56,7 +61,7 @@ class PixelUnshuffle(Module):
 
 class _Pad(Module):
     """Pad the last ``_dims`` dims with F.pad (``padding``: an int, or (left, right[, top,
-    bottom]))."""
+    bottom[, front, back]]))."""
 
     _dims = 1
     _mode = "constant"
@@ -95,6 +100,15 @@ class ZeroPad2d(_Pad):
         super().__init__(padding, 0.0)
 
 
+class ZeroPad3d(_Pad):
+    """Pad the last three dims with zeros."""
+
+    _dims = 3
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
 class ConstantPad1d(_Pad):
     """Pad the last dim with ``value``."""
 
@@ -103,6 +117,12 @@ class ConstantPad2d(_Pad):
     """Pad the last two dims with ``value``."""
 
     _dims = 2
+
+
+class ConstantPad3d(_Pad):
+    """Pad the last three dims with ``value``."""
+
+    _dims = 3
 
 
 class ReflectionPad1d(_Pad):
@@ -117,6 +137,12 @@ class ReflectionPad2d(_Pad):
     _dims, _mode = 2, "reflect"
 
 
+class ReflectionPad3d(_Pad):
+    """Pad the last three dims with their reflection."""
+
+    _dims, _mode = 3, "reflect"
+
+
 class ReplicationPad1d(_Pad):
     """Pad the last dim by repeating its edge values."""
 
@@ -129,6 +155,12 @@ class ReplicationPad2d(_Pad):
     _dims, _mode = 2, "replicate"
 
 
+class ReplicationPad3d(_Pad):
+    """Pad the last three dims by repeating their edge values."""
+
+    _dims, _mode = 3, "replicate"
+
+
 class CircularPad1d(_Pad):
     """Pad the last dim with values wrapped around from the other end."""
 
@@ -139,6 +171,12 @@ class CircularPad2d(_Pad):
     """Pad the last two dims with values wrapped around from the other ends."""
 
     _dims, _mode = 2, "circular"
+
+
+class CircularPad3d(_Pad):
+    """Pad the last three dims with values wrapped around from the other ends."""
+
+    _dims, _mode = 3, "circular"
 
 
 class PairwiseDistance(Module):

@@ -20,33 +20,43 @@ elements), each offset being one whole-array operation:
 - MaxPool2d with small kernels takes the max and the first argmax offset by offset
   (``_window_max_by_offsets``) instead of an argmax over a copied (..., kh*kw) axis.
 
-The Functions work on 4-D (N, C, H, W) arrays; ``nn.functional`` adds H = 1 for the 1-D forms
-and a batch dim for unbatched inputs. ``padding`` is ((top, bottom), (left, right)).
+The helpers and Functions work on (N, C, *S) arrays with any number of spatial axes S (taken
+from the kernel): the 2-D Functions on (N, C, H, W), and their 3-D subclasses (Conv3d, MaxPool3d,
+...) run the same code on (N, C, D, H, W), keeping their own names in the graph. The wrappers
+add H = 1 for the 1-D forms and a batch dim for unbatched inputs. ``padding`` is one (before,
+after) pair per spatial axis. LP pooling is a composition (as PyTorch's); MaxUnpool scatters
+values to the flat plane indices that max pooling returns.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from chainrule.autograd.function import Function
 from chainrule.backend import scatter_add
+from chainrule.ops.elementwise import where
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- strided-view machinery
 
 
-def _windows(xp, x, kernel, stride, dilation, out_hw):
-    """im2col as a view: x (..., H, W) -> (..., kh, kw, oh, ow) with
-    ``v[..., i, j, p, q] = x[..., s_h p + d_h i, s_w q + d_w j]``. No copy is made."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    *lead_strides, st_h, st_w = x.strides
-    shape = (*x.shape[:-2], kh, kw, *out_hw)
-    strides = (*lead_strides, dh * st_h, dw * st_w, sh * st_h, sw * st_w)
+def _windows(xp, x, kernel, stride, dilation, out_sizes):
+    """im2col as a view over the last k = len(kernel) axes: x (..., *S) -> (..., *kernel,
+    *out_sizes) with ``v[..., i, p] = x[..., s p + d i]`` (per spatial axis). No copy is made."""
+    k = len(kernel)
+    lead, spatial = x.strides[:-k], x.strides[-k:]
+    shape = (*x.shape[:-k], *kernel, *out_sizes)
+    strides = (
+        *lead,
+        *(d * st for d, st in zip(dilation, spatial)),
+        *(s * st for s, st in zip(stride, spatial)),
+    )
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
-def _col2im(xp, cols, hw, stride, dilation):
-    """The adjoint of ``_windows``: cols (..., kh, kw, oh, ow) -> (..., H, W), where every entry
+def _col2im(xp, cols, sizes, stride, dilation):
+    """The adjoint of ``_windows``: cols (..., *kernel, *out) -> (..., *sizes), where every entry
     is added to the position it was read from: ``img[s p + d i] += cols[i, p]`` (per axis).
 
     Vectorised without a scatter: for each kernel offset i, spread its columns on a grid of step
@@ -54,37 +64,40 @@ def _col2im(xp, cols, hw, stride, dilation):
     The shifted reads z_i[q + d (k-1-i)] are one strided view (a stride along i of
     ``stride_i - d stride_q``), summed over the kernel axes.
     """
-    *lead, kh, kw, oh, ow = cols.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    h, w = hw
-    top, left = dh * (kh - 1), dw * (kw - 1)
-    z = xp.zeros((*lead, kh, kw, h + top, w + left), dtype=cols.dtype)
-    z[..., top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] = cols
-    *lead_st, st_i, st_j, st_y, st_x = z.strides
+    k = len(stride)
+    lead, kernel, out = cols.shape[: -2 * k], cols.shape[-2 * k : -k], cols.shape[-k:]
+    lo = [d * (kk - 1) for d, kk in zip(dilation, kernel)]
+    z = xp.zeros((*lead, *kernel, *(n + t for n, t in zip(sizes, lo))), dtype=cols.dtype)
+    z[(..., *(slice(t, t + s * (o - 1) + 1, s) for t, s, o in zip(lo, stride, out)))] = cols
+    st_lead, st_k, st_q = z.strides[: -2 * k], z.strides[-2 * k : -k], z.strides[-k:]
     shifted = xp.lib.stride_tricks.as_strided(
-        z[..., 0, 0, top:, left:],
-        shape=(*lead, kh, kw, h, w),
-        strides=(*lead_st, st_i - dh * st_y, st_j - dw * st_x, st_y, st_x),
+        z[(..., *(0,) * k, *(slice(t, None) for t in lo))],
+        shape=(*lead, *kernel, *sizes),
+        strides=(*st_lead, *(a - d * b for a, d, b in zip(st_k, dilation, st_q)), *st_q),
     )
-    return shifted.sum(axis=(-4, -3))
+    return shifted.sum(axis=tuple(range(-2 * k, -k)))
 
 
 def _pad(xp, x, padding, value=0.0):
-    """x (N, C, H, W) with ((top, bottom), (left, right)) filled with ``value`` (a new array)."""
-    (t, b), (l, r) = padding
-    if t == b == l == r == 0:
+    """x (N, C, *S) with (before, after) per spatial axis filled with ``value`` (a new array)."""
+    if not any(b or a for b, a in padding):
         return x
-    n, c, h, w = x.shape
-    out = xp.full((n, c, h + t + b, w + l + r), value, dtype=x.dtype)
-    out[:, :, t : t + h, l : l + w] = x
+    sizes = x.shape[2:]
+    out = xp.full(
+        (*x.shape[:2], *(n + b + a for n, (b, a) in zip(sizes, padding))), value, dtype=x.dtype
+    )
+    out[(..., *(slice(b, b + n) for n, (b, _) in zip(sizes, padding)))] = x
     return out
 
 
 def _crop(g, padding):
     """The inverse of ``_pad`` on a gradient: drop the padded border."""
-    (t, b), (l, r) = padding
-    h, w = g.shape[-2:]
-    return g[..., t : h - b, l : w - r]
+    sizes = g.shape[-len(padding) :]
+    return g[(..., *(slice(b, n - a) for n, (b, a) in zip(sizes, padding)))]
+
+
+def _spatial_axes(k: int, start: int = 2) -> tuple:
+    return tuple(range(start, start + k))
 
 
 def conv_out_size(n: int, k: int, s: int, d: int, pad_total: int) -> int:
@@ -111,27 +124,37 @@ def _bmm(xp, a, b):
 
 
 def _to_groups(xp, a, groups):
-    """(N, G*C, H, W) -> (G, C, N*H*W): the layout the batched matmul wants (one copy)."""
-    n, gc, h, w = a.shape
+    """(N, G*C, *S) -> (G, C, N*prod(S)): the layout the batched matmul wants (one copy)."""
+    n, gc = a.shape[:2]
     return (
-        a.reshape(n, groups, gc // groups, h * w)
+        a.reshape(n, groups, gc // groups, -1)
         .transpose(1, 2, 0, 3)
-        .reshape(groups, gc // groups, n * h * w)
+        .reshape(groups, gc // groups, -1)
     )
 
 
 def _windows_to_groups(win, groups):
-    """im2col's one copy: the window view (N, G*Cg, kh, kw, oh, ow) as the matrix stack
-    (G, Cg*kh*kw, N*oh*ow). Splitting C into (G, Cg) keeps it a view; the final reshape copies."""
-    n, c, kh, kw, oh, ow = win.shape
-    split = win.reshape(n, groups, c // groups, kh, kw, oh, ow)
-    return split.transpose(1, 2, 3, 4, 0, 5, 6).reshape(groups, (c // groups) * kh * kw, -1)
+    """im2col's one copy: the window view (N, G*Cg, *kernel, *out) as the matrix stack
+    (G, Cg*prod(kernel), N*prod(out)). Splitting C into (G, Cg) keeps it a view; the final
+    reshape copies."""
+    n, c = win.shape[:2]
+    k = (win.ndim - 2) // 2
+    split = win.reshape(n, groups, c // groups, *win.shape[2:])
+    order = (1, 2, *_spatial_axes(k, 3), 0, *_spatial_axes(k, 3 + k))
+    return split.transpose(order).reshape(
+        groups, (c // groups) * math.prod(win.shape[2 : 2 + k]), -1
+    )
 
 
-def _from_groups(a, n, hw):
-    """(G, C, N*H*W) -> (N, G*C, H, W) (one copy)."""
+def _from_groups(a, n, sizes):
+    """(G, C, N*prod(S)) -> (N, G*C, *S) (one copy)."""
     g, c, _ = a.shape
-    return a.reshape(g, c, n, *hw).transpose(2, 0, 1, 3, 4).reshape(n, g * c, *hw)
+    k = len(sizes)
+    return (
+        a.reshape(g, c, n, *sizes)
+        .transpose(2, 0, 1, *_spatial_axes(k, 3))
+        .reshape(n, g * c, *sizes)
+    )
 
 
 def _use_plane_rows(xp, xpad, weight, stride, out_hw, need_x, need_w) -> bool:
@@ -185,7 +208,9 @@ def _from_plane_rows(xp, a, n, out_hw, wp):
 
 class Conv2d(Function):
     """y[n, o, p] = b[o] + sum_{c, i} W[o, c, i] x_pad[n, c, s p + d i] (per group);
-    dL/dW = grad @ im2col(x)^T, dL/dx = col2im(W^T @ grad), dL/db = grad summed."""
+    dL/dW = grad @ im2col(x)^T, dL/dx = col2im(W^T @ grad), dL/db = grad summed.
+    Shapes: x (N, C, H, W), W (O, C/G, kH, kW) -> y (N, O, H_out, W_out); the same code runs
+    Conv3d over (N, C, D, H, W)."""
 
     rule = "d conv(x, W)/dW = grad @ im2col(x)^T, d/dx = col2im(W^T @ grad), d/db = sum(grad)"
 
@@ -194,19 +219,24 @@ class Conv2d(Function):
         xp = ctx.xp
         need_x, need_w, _ = ctx.needs_input_grad
         n = x.shape[0]
-        o, cg, kh, kw = weight.shape
+        o, kernel = weight.shape[0], weight.shape[2:]
         xpad = _pad(xp, x, padding)
-        hp, wp = xpad.shape[-2:]
-        oh = conv_out_size(hp, kh, stride[0], dilation[0], 0)
-        ow = conv_out_size(wp, kw, stride[1], dilation[1], 0)
-        ctx.geometry = (x.shape, (hp, wp), (kh, kw), stride, padding, dilation, groups)
-        ctx.plane_rows = _use_plane_rows(xp, xpad, weight, stride, (oh, ow), need_x, need_w)
+        padded = xpad.shape[2:]
+        out_sizes = tuple(
+            conv_out_size(size, k, s, d, 0)
+            for size, k, s, d in zip(padded, kernel, stride, dilation)
+        )
+        ctx.geometry = (x.shape, padded, kernel, stride, padding, dilation, groups)
+        ctx.plane_rows = len(kernel) == 2 and _use_plane_rows(
+            xp, xpad, weight, stride, out_sizes, need_x, need_w
+        )
         if ctx.plane_rows:
+            (oh, ow), wp = out_sizes, padded[1]
             xpad = xp.ascontiguousarray(xpad)
-            cols = _plane_windows(xp, xpad, (kh, kw), dilation, (oh, ow), groups)
+            cols = _plane_windows(xp, xpad, kernel, dilation, out_sizes, groups)
             res = _bmm(xp, weight.reshape(groups, o // groups, -1), cols)  # (G, O/G, N*L)
             # Drop the wrap-around columns and move N in front: one pass, bias added on the way.
-            rows = _from_plane_rows(xp, res, n, (oh, ow), wp)
+            rows = _from_plane_rows(xp, res, n, out_sizes, wp)
             out = xp.empty(rows.shape, dtype=res.dtype)  # (N, G, O/G, oh, ow)
             if bias is not None:
                 xp.add(rows, bias.reshape(groups, -1, 1, 1), out=out)
@@ -215,14 +245,13 @@ class Conv2d(Function):
             out = out.reshape(n, o, oh, ow)
             ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
             return out
-        win = _windows(xp, xpad, (kh, kw), stride, dilation, (oh, ow))
-        # (N, G*Cg, kh, kw, oh, ow) -> (G, Cg*kh*kw, N*oh*ow): the one copy of im2col.
-        k = cg * kh * kw
+        win = _windows(xp, xpad, kernel, stride, dilation, out_sizes)
+        # (N, G*Cg, *kernel, *out) -> (G, Cg*prod(kernel), N*prod(out)): the one copy of im2col.
         cols = _windows_to_groups(win, groups)
-        w = weight.reshape(groups, o // groups, k)
-        out = _from_groups(_bmm(xp, w, cols), n, (oh, ow))  # one GEMM per group, batched
+        w = weight.reshape(groups, o // groups, -1)
+        out = _from_groups(_bmm(xp, w, cols), n, out_sizes)  # one GEMM per group, batched
         if bias is not None:
-            out += bias.reshape(-1, 1, 1)
+            out += bias.reshape(-1, *(1,) * len(kernel))
         ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
         return out
 
@@ -233,22 +262,30 @@ class Conv2d(Function):
         xp = ctx.xp
         cols, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        x_shape, hw_pad, kernel, stride, padding, dilation, groups = ctx.geometry
+        x_shape, padded, kernel, stride, padding, dilation, groups = ctx.geometry
         n, c = x_shape[:2]
+        k = len(kernel)
         g = _to_groups(xp, grad, groups)  # (G, O/G, N*L)
         gx = gw = gb = None
         if need_w:
             gw = _bmm(xp, g, cols.transpose(0, 2, 1)).reshape(-1, c // groups, *kernel)
         if need_x:
-            k = weight[0].size
-            w = weight.reshape(groups, -1, k)
-            gcols = _bmm(xp, w.transpose(0, 2, 1), g)  # (G, Cg*kh*kw, N*oh*ow)
-            oh, ow = grad.shape[-2:]
-            gcols = gcols.reshape(c, *kernel, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
-            gx = _crop(_col2im(xp, gcols, hw_pad, stride, dilation), padding)
+            w = weight.reshape(groups, -1, weight[0].size)
+            gcols = _bmm(xp, w.transpose(0, 2, 1), g)  # (G, Cg*prod(kernel), N*prod(out))
+            gcols = gcols.reshape(c, *kernel, n, *grad.shape[2:])
+            gcols = gcols.transpose(k + 1, 0, *_spatial_axes(k, 1), *_spatial_axes(k, k + 2))
+            gx = _crop(_col2im(xp, gcols, padded, stride, dilation), padding)
         if need_b:
-            gb = grad.sum(axis=(0, 2, 3))
+            gb = grad.sum(axis=(0, *_spatial_axes(k)))
         return gx, gw, gb
+
+
+class Conv3d(Conv2d):
+    """Conv2d over three spatial dims: x (N, C, D, H, W), W (O, C/G, kD, kH, kW);
+    y[n, o, p] = b[o] + sum_{c, i} W[o, c, i] x_pad[n, c, s p + d i] with p, i triples.
+    Its own class so that graphs name it; the computation is Conv2d's (im2col + one GEMM)."""
+
+    rule = "d conv3d(x, W)/dW = grad @ im2col(x)^T, d/dx = col2im(W^T @ grad), d/db = sum(grad)"
 
 
 def _conv_plane_rows_backward(ctx, grad):
@@ -292,7 +329,9 @@ def _conv_plane_rows_backward(ctx, grad):
 
 class ConvTranspose2d(Function):
     """y = col2im(W^T x) cropped by padding: y[n, o, s p + d i] += W[c, o, i] x[n, c, p];
-    dL/dx = conv(grad, W) (im2col then matmul), dL/dW = x @ im2col(grad)^T, dL/db = sum."""
+    dL/dx = conv(grad, W) (im2col then matmul), dL/dW = x @ im2col(grad)^T, dL/db = sum.
+    Shapes: x (N, C, H, W), W (C, O/G, kH, kW) -> y (N, O, H_out, W_out); the same code runs
+    ConvTranspose3d over (N, C, D, H, W)."""
 
     rule = "d conv_transpose(x, W)/dx = conv(grad, W), d/dW = x @ im2col(grad)^T, d/db = sum"
 
@@ -300,19 +339,24 @@ class ConvTranspose2d(Function):
     def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
         xp = ctx.xp
         need_x, need_w, _ = ctx.needs_input_grad
-        n, c, h, w_in = x.shape
-        og, kh, kw = weight.shape[1:]
-        xg = _to_groups(xp, x, groups)  # (G, C/G, N*H*W)
-        w = weight.reshape(groups, c // groups, og * kh * kw)
-        cols = _bmm(xp, w.transpose(0, 2, 1), xg)  # (G, Og*kh*kw, N*H*W)
-        cols = cols.reshape(groups * og, kh, kw, n, h, w_in).transpose(3, 0, 1, 2, 4, 5)
+        n, c, sizes = x.shape[0], x.shape[1], x.shape[2:]
+        og, kernel = weight.shape[1], weight.shape[2:]
+        k = len(kernel)
+        xg = _to_groups(xp, x, groups)  # (G, C/G, N*prod(S))
+        w = weight.reshape(groups, c // groups, -1)
+        cols = _bmm(xp, w.transpose(0, 2, 1), xg)  # (G, Og*prod(kernel), N*prod(S))
+        cols = cols.reshape(groups * og, *kernel, n, *sizes)
+        cols = cols.transpose(k + 1, 0, *_spatial_axes(k, 1), *_spatial_axes(k, k + 2))
         full = tuple(
-            (size - 1) * s + d * (k - 1) + 1 + op
-            for size, s, d, k, op in zip((h, w_in), stride, dilation, (kh, kw), output_padding)
+            (size - 1) * s + d * (kk - 1) + 1 + op
+            for size, s, d, kk, op in zip(sizes, stride, dilation, kernel, output_padding)
         )
         out = _crop(_col2im(xp, cols, full, stride, dilation), padding)
-        out = out + bias.reshape(-1, 1, 1) if bias is not None else xp.ascontiguousarray(out)
-        ctx.geometry = (full, (kh, kw), stride, padding, dilation, groups, (h, w_in))
+        if bias is not None:
+            out = out + bias.reshape(-1, *(1,) * k)
+        else:
+            out = xp.ascontiguousarray(out)
+        ctx.geometry = (full, kernel, stride, padding, dilation, groups, sizes)
         ctx.weight_shape = weight.shape
         ctx.save_for_backward(xg if need_w else None, weight if need_x else None)
         return out
@@ -322,23 +366,30 @@ class ConvTranspose2d(Function):
         xp = ctx.xp
         xg, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        full, kernel, stride, padding, dilation, groups, hw = ctx.geometry
-        n, o = grad.shape[:2]
-        (t, _), (l, _) = padding
-        gfull = xp.zeros((n, o, *full), dtype=grad.dtype)
-        gfull[:, :, t : t + grad.shape[2], l : l + grad.shape[3]] = grad
-        win = _windows(xp, gfull, kernel, stride, dilation, hw)  # (N, O, kh, kw, H, W)
-        k = (o // groups) * kernel[0] * kernel[1]
-        gcols = _windows_to_groups(win, groups)  # (G, Og*kh*kw, N*H*W)
+        full, kernel, stride, padding, dilation, groups, sizes = ctx.geometry
+        n = grad.shape[0]
+        # The gradient of the uncropped output: zeros where the crop dropped values.
+        widths = [(b, f - b - g) for f, (b, _), g in zip(full, padding, grad.shape[2:])]
+        gfull = _pad(xp, grad, widths)
+        win = _windows(xp, gfull, kernel, stride, dilation, sizes)  # (N, O, *kernel, *S)
+        gcols = _windows_to_groups(win, groups)  # (G, Og*prod(kernel), N*prod(S))
         gx = gw = gb = None
         if need_x:
-            w = weight.reshape(groups, -1, k)  # (G, C/G, Og*kh*kw)
-            gx = _from_groups(_bmm(xp, w, gcols), n, hw)
+            w = weight.reshape(groups, weight.shape[0] // groups, -1)  # (G, C/G, Og*prod(k))
+            gx = _from_groups(_bmm(xp, w, gcols), n, sizes)
         if need_w:
             gw = _bmm(xp, xg, gcols.transpose(0, 2, 1)).reshape(ctx.weight_shape)
         if need_b:
-            gb = grad.sum(axis=(0, 2, 3))
+            gb = grad.sum(axis=(0, *_spatial_axes(len(kernel))))
         return gx, gw, gb
+
+
+class ConvTranspose3d(ConvTranspose2d):
+    """ConvTranspose2d over three spatial dims: x (N, C, D, H, W), W (C, O/G, kD, kH, kW);
+    y[n, o, s p + d i] += W[c, o, i] x[n, c, p] (p, i triples), cropped by padding.
+    Its own class so that graphs name it; the computation is ConvTranspose2d's."""
+
+    rule = "d conv_transpose3d(x, W)/dx = conv3d(grad, W), d/dW = x @ im2col(grad)^T, d/db = sum"
 
 
 class Unfold(Function):
@@ -409,12 +460,13 @@ def _pool_padding(xp, x, kernel, stride, padding, dilation, out_hw, value):
 
 
 def _scatter_to_planes(xp, grad, index, shape, distinct=False):
-    """An (N, C, H, W) array of zeros with grad[n, c, p] added at plane position index[n, c, p]
-    (flat within H*W): the backward of picking one element per window. ``distinct``: no two
+    """An (N, C, *S) array of zeros with grad[n, c, p] added at plane position index[n, c, p]
+    (flat within prod(S)): the backward of picking one element per window. ``distinct``: no two
     windows of a plane picked the same element, so a plain assignment does."""
-    n, c, h, w = shape
-    g = xp.zeros(n * c * h * w, dtype=grad.dtype)
-    planes = (xp.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
+    n, c = shape[:2]
+    plane = math.prod(shape[2:])
+    g = xp.zeros(n * c * plane, dtype=grad.dtype)
+    planes = (xp.arange(n * c) * plane).reshape(n, c, *(1,) * (index.ndim - 2))
     if distinct:
         g[(index + planes).ravel()] = grad.ravel()
     else:
@@ -422,45 +474,59 @@ def _scatter_to_planes(xp, grad, index, shape, distinct=False):
     return g.reshape(shape)
 
 
+def _plane_strides(sizes) -> tuple:
+    """Flat-index step of each spatial axis in a C-ordered plane of ``sizes``: (H W, W, 1)."""
+    return tuple(math.prod(sizes[i + 1 :]) for i in range(len(sizes)))
+
+
+def _along(xp, values, axis: int, k: int):
+    """A 1-D array shaped to broadcast along spatial ``axis`` of k trailing axes."""
+    return xp.asarray(values).reshape(-1, *(1,) * (k - 1 - axis))
+
+
 class MaxPool2d(Function):
     """y[n, c, p] = max over the window of x_pad at s p + d i;  dL/dx = grad routed to the argmax
     of each window (the first one on ties, as PyTorch's CPU kernel); windows overlapping at
-    an element add their gradients there. Also returns the argmax as flat H*W indices."""
+    an element add their gradients there. Also returns the argmax as flat H*W indices.
+    Shapes: (N, C, H, W) -> (N, C, H_out, W_out) twice; MaxPool3d runs it on (N, C, D, H, W)."""
 
     rule = "d maxpool(x)/dx_k = 1 where x_k is its window's (first) maximum, else 0"
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
         xp = ctx.xp
-        n, c, h, w = x.shape
-        out_hw = tuple(
-            pool_out_size(size, k, s, p, d, ceil_mode)
-            for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)
+        n, c, sizes = x.shape[0], x.shape[1], x.shape[2:]
+        k = len(kernel)
+        out_sizes = tuple(
+            pool_out_size(size, kk, s, p, d, ceil_mode)
+            for size, kk, s, p, d in zip(sizes, kernel, stride, padding, dilation)
         )
         # NOTE: padding with -inf never wins a max, so padded windows pick real elements.
-        xpad, _ = _pool_padding(xp, x, kernel, stride, padding, dilation, out_hw, -math.inf)
-        kh, kw = kernel
-        windows = n * c * out_hw[0] * out_hw[1]
-        if kh * kw <= 16 or (kh * kw <= 64 and windows >= 512 * kh * kw):
-            out, arg = _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_hw)
+        xpad, _ = _pool_padding(xp, x, kernel, stride, padding, dilation, out_sizes, -math.inf)
+        volume = math.prod(kernel)
+        windows = n * c * math.prod(out_sizes)
+        if volume <= 16 or (volume <= 64 and windows >= 512 * volume):
+            out, arg = _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_sizes)
         else:
-            win = _windows(xp, xpad, kernel, stride, dilation, out_hw)  # (N, C, kh, kw, oh, ow)
-            flat = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, *out_hw, kh * kw)
+            win = _windows(xp, xpad, kernel, stride, dilation, out_sizes)  # (N, C, *k, *out)
+            order = (0, 1, *_spatial_axes(k, 2 + k), *_spatial_axes(k))
+            flat = win.transpose(order).reshape(n, c, *out_sizes, volume)
             arg = flat.argmax(axis=-1)  # the first maximum (NaN counts as the maximum, as torch)
             out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-        # The argmax as a flat index of the unpadded H*W plane (what return_indices gives):
-        # window origin (s p - pad) plus the offset of kernel element arg = i kw + j.
-        k = xp.arange(kh * kw)
-        offsets = (k // kw) * (dilation[0] * w) + (k % kw) * dilation[1]
-        oy = xp.arange(out_hw[0]).reshape(-1, 1) * stride[0] - padding[0]
-        ox = xp.arange(out_hw[1]) * stride[1] - padding[1]
+        # The argmax as a flat index of the unpadded plane (what return_indices gives): window
+        # origin (s p - pad) plus the offset of kernel element arg (C order over the kernel).
+        steps = _plane_strides(sizes)
+        offsets = 0
+        for axis, i in enumerate(xp.unravel_index(xp.arange(volume), kernel)):
+            offsets = offsets + i * (dilation[axis] * steps[axis])
         index = offsets.take(arg)
-        index += oy * w + ox
+        for axis, (o, s, p) in enumerate(zip(out_sizes, stride, padding)):
+            index += _along(xp, (xp.arange(o) * s - p) * steps[axis], axis, k)
         ctx.save_for_backward(index)
         ctx.shape = x.shape
         # Windows that share no element (and no left/top padding to pick from) have distinct
         # argmaxes: backward can assign instead of scatter-adding.
-        ctx.disjoint = padding == (0, 0) and all(
+        ctx.disjoint = not any(padding) and all(
             s >= d * (kk - 1) + 1 for kk, s, d in zip(kernel, stride, dilation)
         )
         return out, index
@@ -471,26 +537,37 @@ class MaxPool2d(Function):
         return _scatter_to_planes(ctx.xp, grad, index, ctx.shape, ctx.disjoint)
 
 
-def _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_hw):
-    """The max of every pooling window and the kernel offset i kw + j of its first maximum
-    (NaN counts as the maximum, as in ``argmax``), both (N, C, oh, ow).
+class MaxPool3d(MaxPool2d):
+    """MaxPool2d over (N, C, D, H, W): y[n, c, p] = max of the (kD, kH, kW) window at s p + d i;
+    dL/dx = grad routed to each window's first argmax. Indices are flat D*H*W positions."""
 
-    Kernel offset (i, j) of all windows is one strided view of x (N, C, oh, ow): the max is
-    kh*kw - 1 elementwise maxima, and the first argmax counts, per window, the offsets before
-    the first one equal to the max (a running "not found yet" mask, summed).
+    rule = "d maxpool3d(x)/dx_k = 1 where x_k is its window's (first) maximum, else 0"
+
+
+def _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_sizes):
+    """The max of every pooling window and the C-order kernel offset of its first maximum
+    (NaN counts as the maximum, as in ``argmax``), both (N, C, *out).
+
+    One kernel offset i of all windows is one strided view of x (N, C, *out): the max is
+    prod(kernel) - 1 elementwise maxima, and the first argmax counts, per window, the offsets
+    before the first one equal to the max (a running "not found yet" mask, summed).
     NOTE: a loop over the kernel offsets, not over windows. The loop-free form (copy the
-    windows to (N, C, oh, ow, kh*kw), argmax over the last axis) spends its time in argmax's
-    per-window inner loop of kh*kw elements: this is ~10x faster for LeNet's 2x2 pools and
-    2-7x for 3x3 to 7x7 kernels. With few windows per offset (under ~512) the overhead of
-    the 3 kh*kw calls dominates: MaxPool2d takes the argmax form for such large kernels.
+    windows to (N, C, *out, prod(kernel)), argmax over the last axis) spends its time in
+    argmax's per-window inner loop: this is ~10x faster for LeNet's 2x2 pools and 2-7x for 3x3
+    to 7x7 kernels. With few windows per offset (under ~512) the overhead of the 3 kh*kw
+    calls dominates: MaxPool2d takes the argmax form for such large kernels.
     """
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     views = [
         xpad[
-            :, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw
+            (
+                ...,
+                *(
+                    slice(i * d, i * d + s * (o - 1) + 1, s)
+                    for i, d, s, o in zip(offset, dilation, stride, out_sizes)
+                ),
+            )
         ]
-        for i in range(kh)
-        for j in range(kw)
+        for offset in itertools.product(*(range(kk) for kk in kernel))
     ]
     out = views[0].copy()
     for v in views[1:]:
@@ -508,24 +585,34 @@ def _window_max_by_offsets(xp, xpad, kernel, stride, dilation, out_hw):
 
 class AdaptiveMaxPool2d(Function):
     """y[n, c, i, j] = max of x over rows [floor(i H/oh), ceil((i+1) H/oh)) and the same for
-    columns;  dL/dx = grad routed to each window's (first) argmax. Returns the argmax too."""
+    columns;  dL/dx = grad routed to each window's (first) argmax. Returns the argmax too.
+    Shapes: (N, C, H, W) -> (N, C, oh, ow); AdaptiveMaxPool3d runs it on (N, C, D, H, W)."""
 
     rule = "d adaptive_maxpool(x)/dx_k = 1 where x_k is its window's (first) maximum, else 0"
 
     @staticmethod
     def forward(ctx, x, output_size):
         xp = ctx.xp
-        n, c, h, w = x.shape
-        rows, cols = (_adaptive_index(xp, size, out) for size, out in zip((h, w), output_size))
-        # (N, C, oh, kh, ow, kw) by fancy indexing: windows padded to the largest window by
+        n, c, sizes = x.shape[0], x.shape[1], x.shape[2:]
+        k = len(sizes)
+        starts = [_adaptive_index(xp, size, out) for size, out in zip(sizes, output_size)]
+        # (N, C, o1, k1, o2, k2, ...) by fancy indexing: windows padded to the largest window by
         # repeating their last element, which changes neither the max nor the first argmax.
-        win = x[:, :, rows[:, :, None, None], cols[None, None, :, :]]
-        oh, kh, ow, kw = win.shape[2:]
-        flat = win.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+        grids = [
+            idx.reshape(*(1,) * (2 * axis), *idx.shape, *(1,) * (2 * (k - 1 - axis)))
+            for axis, idx in enumerate(starts)
+        ]
+        win = x[(slice(None), slice(None), *grids)]
+        kmax = tuple(idx.shape[1] for idx in starts)
+        order = (0, 1, *range(2, 2 + 2 * k, 2), *range(3, 3 + 2 * k, 2))
+        flat = win.transpose(order).reshape(n, c, *output_size, math.prod(kmax))
         arg = flat.argmax(axis=-1)
         out = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-        ky, kx = xp.divmod(arg, kw)
-        index = rows[xp.arange(oh).reshape(-1, 1), ky] * w + cols[xp.arange(ow), kx]
+        steps = _plane_strides(sizes)
+        index = 0
+        for axis, (idx, i) in enumerate(zip(starts, xp.unravel_index(arg, kmax))):
+            rows = _along(xp, xp.arange(output_size[axis]), axis, k)
+            index = index + idx[rows, i] * steps[axis]
         ctx.save_for_backward(index)
         ctx.shape = x.shape
         return out, index
@@ -534,6 +621,13 @@ class AdaptiveMaxPool2d(Function):
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
         return _scatter_to_planes(ctx.xp, grad, index, ctx.shape)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """AdaptiveMaxPool2d over (N, C, D, H, W) -> (N, C, od, oh, ow): the max of each adaptive
+    window [floor(i n/o), ceil((i+1) n/o)) per axis; dL/dx = grad at each window's argmax."""
+
+    rule = "d adaptive_maxpool3d(x)/dx_k = 1 where x_k is its window's (first) maximum, else 0"
 
 
 def _adaptive_index(xp, size: int, out: int):
@@ -549,50 +643,88 @@ def _adaptive_index(xp, size: int, out: int):
 
 class AvgPool2d(Function):
     """y[n, c, p] = (sum of x_pad over the window at s p) / divisor;
-    dL/dx_k = sum over the windows containing x_k of grad / divisor."""
+    dL/dx_k = sum over the windows containing x_k of grad / divisor.
+    Shapes: (N, C, H, W) -> (N, C, H_out, W_out); AvgPool3d runs it on (N, C, D, H, W)."""
 
     rule = "d avgpool(x)/dx_k = sum over windows containing x_k of 1/divisor"
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
         xp = ctx.xp
-        h, w = x.shape[2:]
-        one = (1, 1)
-        out_hw = tuple(
-            pool_out_size(size, k, s, p, 1, ceil_mode)
-            for size, k, s, p in zip((h, w), kernel, stride, padding)
+        sizes = x.shape[2:]
+        k = len(kernel)
+        one = (1,) * k
+        out_sizes = tuple(
+            pool_out_size(size, kk, s, p, 1, ceil_mode)
+            for size, kk, s, p in zip(sizes, kernel, stride, padding)
         )
-        xpad, widths = _pool_padding(xp, x, kernel, stride, padding, one, out_hw, 0.0)
-        sums = _windows(xp, xpad, kernel, stride, one, out_hw).sum(axis=(2, 3))
+        xpad, widths = _pool_padding(xp, x, kernel, stride, padding, one, out_sizes, 0.0)
+        sums = _windows(xp, xpad, kernel, stride, one, out_sizes).sum(axis=_spatial_axes(k))
         if divisor_override:
             divisor = divisor_override
         else:
-            divisor = _avg_divisor(xp, (h, w), kernel, stride, padding, out_hw, count_include_pad)
+            divisor = _avg_divisor(xp, sizes, kernel, stride, padding, out_sizes, count_include_pad)
             divisor = divisor.astype(x.dtype)
-        ctx.geometry = (xpad.shape[2:], kernel, stride, widths, out_hw, divisor)
+        ctx.geometry = (xpad.shape[2:], kernel, stride, widths, out_sizes, divisor)
         return sums / divisor
 
     @staticmethod
     def backward(ctx, grad):
         xp = ctx.xp
-        hw_pad, kernel, stride, widths, out_hw, divisor = ctx.geometry
-        g = grad / divisor
-        cols = xp.broadcast_to(g[:, :, None, None], (*g.shape[:2], *kernel, *out_hw))
-        return _crop(_col2im(xp, cols, hw_pad, stride, (1, 1)), widths)
+        padded, kernel, stride, widths, out_sizes, divisor = ctx.geometry
+        k = len(kernel)
+        g = (grad / divisor)[(slice(None), slice(None), *(None,) * k)]
+        cols = xp.broadcast_to(g, (*grad.shape[:2], *kernel, *out_sizes))
+        return _crop(_col2im(xp, cols, padded, stride, (1,) * k), widths)
 
 
-def _avg_divisor(xp, hw, kernel, stride, padding, out_hw, count_include_pad):
+class AvgPool3d(AvgPool2d):
+    """AvgPool2d over (N, C, D, H, W): y[n, c, p] = (sum of the (kD, kH, kW) window) / divisor;
+    dL/dx_k = sum over the windows containing x_k of grad / divisor."""
+
+    rule = "d avgpool3d(x)/dx_k = sum over windows containing x_k of 1/divisor"
+
+
+def _avg_divisor(xp, sizes, kernel, stride, padding, out_sizes, count_include_pad):
     """PyTorch's divisor per output position: the window's size clipped to the padded input
-    (count_include_pad) or to the input itself."""
-    sizes = []
-    for n, k, s, p, o in zip(hw, kernel, stride, padding, out_hw):
+    (count_include_pad) or to the input itself (the product over the spatial axes)."""
+    k = len(sizes)
+    divisor = 1
+    for axis, (n, kk, s, p, o) in enumerate(zip(sizes, kernel, stride, padding, out_sizes)):
         start = xp.arange(o) * s - p
-        end = xp.minimum(start + k, n + p)
+        end = xp.minimum(start + kk, n + p)
         if count_include_pad:
-            sizes.append(end - start)
+            size = end - start
         else:
-            sizes.append(xp.minimum(end, n) - xp.maximum(start, 0))
-    return sizes[0][:, None] * sizes[1][None, :]
+            size = xp.minimum(end, n) - xp.maximum(start, 0)
+        divisor = divisor * _along(xp, size, axis, k)
+    return divisor
+
+
+class MaxUnpool(Function):
+    """The partial inverse of max pooling: y (N, C, *out) is zero except y_flat[n, c, i[n, c, p]]
+    = x[n, c, p] (indices flat within the output plane, as max_pool returns them);
+    dL/dx[n, c, p] = grad_flat[n, c, i[n, c, p]] (a gather)."""
+
+    rule = "d max_unpool(x)/dx = grad read back at the indices x was written to"
+
+    @staticmethod
+    def forward(ctx, x, indices, output_size):
+        xp = ctx.xp
+        n, c = x.shape[:2]
+        plane = math.prod(output_size)
+        # Flat positions in the whole (N*C*plane) output: each plane's indices plus its start.
+        where = (indices.reshape(n * c, -1) + xp.arange(n * c)[:, None] * plane).ravel()
+        out = xp.zeros(n * c * plane, dtype=x.dtype)
+        out[where] = x.ravel()
+        ctx.save_for_backward(where)
+        ctx.x_shape = x.shape
+        return out.reshape(n, c, *output_size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (where,) = ctx.saved_tensors
+        return grad.ravel()[where].reshape(ctx.x_shape), None
 
 
 # ---------------------------------------------------------------- argument handling
@@ -623,8 +755,9 @@ def _shape_str(shape) -> str:
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-def _as_4d(x: Tensor, spatial: int, name: str):
-    """x as (N, C, H, W) for the 2-D Functions, and a function restoring the output's shape.
+def _as_batched(x: Tensor, spatial: int, name: str):
+    """x as (N, C, H, W) for the 2-D Functions ((N, C, D, H, W) for the 3-D ones), and a
+    function restoring the output's shape.
 
     1-D ops get H = 1; unbatched inputs (one dim fewer) get N = 1.
     """
@@ -649,19 +782,18 @@ def _as_4d(x: Tensor, spatial: int, name: str):
 def _conv_padding(padding, kernel, dilation, stride, n: int):
     if isinstance(padding, str):
         if padding == "valid":
-            return ((0, 0),) * 2
+            return ((0, 0),) * max(n, 2)
         if padding == "same":
             if any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
-            pads = same_padding(kernel, dilation)
-            return pads if n == 2 else ((0, 0), pads[0])
+            return _lift(same_padding(kernel, dilation), n, (0, 0))
         raise ValueError(
             f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}"
         )
     pads = ntuple(padding, n, "padding")
     if any(p < 0 for p in pads):
         raise RuntimeError("negative padding is not supported")
-    return tuple((p, p) for p in pads) if n == 2 else ((0, 0), (pads[0], pads[0]))
+    return _lift(tuple((p, p) for p in pads), n, (0, 0))
 
 
 def _check_positive(values, what: str):
@@ -670,12 +802,13 @@ def _check_positive(values, what: str):
 
 
 def _lift(values: tuple, n: int, fill: int) -> tuple:
-    """A 1-D op's parameters as the 2-D ones with H = 1 (the H entry is ``fill``)."""
-    return values if n == 2 else (fill, *values)
+    """A 1-D op's parameters as the 2-D ones with H = 1 (the H entry is ``fill``); 2-D and
+    3-D ones as they are."""
+    return values if n > 1 else (fill, *values)
 
 
 def _conv(name, n, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
-    x, undo = _as_4d(input, n, name)
+    x, undo = _as_batched(input, n, name)
     if weight.ndim != n + 2:
         raise RuntimeError(
             f"{name}: expected a {n + 2}-D weight (out_channels, in_channels/groups, "
@@ -705,7 +838,7 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups) -> Te
             f"Given weight of size {_shape_str(weight.shape)}, expected bias to be 1-dimensional "
             f"with {out_c} elements, but got bias of size {_shape_str(bias.shape)} instead"
         )
-    padded = [x.shape[2 + i] + sum(pads[i]) for i in range(2)][2 - n :]
+    padded = [size + sum(p) for size, p in zip(x.shape[2:], pads)][-n:]
     effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     if any(p < k for p, k in zip(padded, effective)):
         raise RuntimeError(
@@ -713,8 +846,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups) -> Te
             f"Kernel size: ({' x '.join(map(str, effective))}). Kernel size can't be greater "
             f"than actual input size"
         )
-    w = weight if n == 2 else weight.unsqueeze(2)
-    out = Conv2d.apply(
+    w = weight if n > 1 else weight.unsqueeze(2)
+    out = (Conv3d if n == 3 else Conv2d).apply(
         x,
         w,
         bias,
@@ -783,10 +916,41 @@ def conv1d(
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+) -> Tensor:
+    """3-D cross-correlation over volumes (video, medical scans):
+    y[n, o, p] = b[o] + sum_{c, i} W[o, c, i] x[n, c, s p + d i - pad], p and i (depth, row,
+    column) triples. im2col over three axes and one matrix product, as conv2d.
+
+    Args:
+        input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: (C_out, C_in / groups, kD, kH, kW).
+        bias: (C_out,) or None.
+        stride, dilation: int or (sD, sH, sW).
+        padding: int, (pD, pH, pW), 'valid' or 'same' (stride 1 only).
+        groups: split the channels into ``groups`` independent convolutions.
+
+    Shape: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out),
+    D_out = floor((D + 2 pD - dD (kD - 1) - 1) / sD) + 1 (likewise H_out, W_out).
+
+    Example:
+        >>> F.conv3d(chainrule.ones(1, 1, 4, 4, 4), chainrule.ones(2, 1, 3, 3, 3)).shape
+        chainrule.Size([1, 2, 2, 2, 2])
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def _conv_transpose(
     name, n, input, weight, bias, stride, padding, output_padding, groups, dilation
 ) -> Tensor:
-    x, undo = _as_4d(input, n, name)
+    x, undo = _as_batched(input, n, name)
     if weight.ndim != n + 2:
         raise RuntimeError(
             f"{name}: expected a {n + 2}-D weight (in_channels, out_channels/groups, "
@@ -832,8 +996,8 @@ def _conv_transpose(
     ]
     if any(size <= 0 for size in sizes):
         raise RuntimeError(f"{name}: the output size {tuple(sizes)} is too small (padding too big)")
-    w = weight if n == 2 else weight.unsqueeze(2)
-    out = ConvTranspose2d.apply(
+    w = weight if n > 1 else weight.unsqueeze(2)
+    out = (ConvTranspose3d if n == 3 else ConvTranspose2d).apply(
         x,
         w,
         bias,
@@ -919,6 +1083,46 @@ def conv_transpose1d(
     )
 
 
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+) -> Tensor:
+    """3-D transposed convolution (the gradient of conv3d with respect to its input): every
+    input voxel adds a scaled copy of the kernel to the output at s p + d i, then ``padding``
+    is cropped from each side.
+
+    Args:
+        input: (N, C_in, D, H, W) or (C_in, D, H, W).
+        weight: (C_in, C_out / groups, kD, kH, kW) (in_channels first).
+        output_padding: extra size added at the end of each spatial dim (< stride or dilation).
+
+    Shape: D_out = (D - 1) sD - 2 pD + dD (kD - 1) + output_padding + 1 (likewise H, W).
+
+    Example:
+        >>> F.conv_transpose3d(chainrule.ones(1, 1, 2, 2, 2), chainrule.ones(1, 1, 3, 3, 3),
+        ...                    stride=2).shape
+        chainrule.Size([1, 1, 5, 5, 5])
+    """
+    return _conv_transpose(
+        "conv_transpose3d",
+        3,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+
+
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """im2col: every sliding block of the (zero-padded) input as a column.
 
@@ -934,7 +1138,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
         raise RuntimeError(
             f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
         )
-    x, undo = _as_4d(input, 2, "unfold")
+    x, undo = _as_batched(input, 2, "unfold")
     kernel, dilation = ntuple(kernel_size, 2, "kernel_size"), ntuple(dilation, 2, "dilation")
     pads, stride = ntuple(padding, 2, "padding"), ntuple(stride, 2, "stride")
     _check_positive(kernel + dilation + stride, "kernel_size, dilation or stride")
@@ -1032,15 +1236,16 @@ def _pool_args(name, n, kernel_size, stride, padding, dilation):
 
 def _check_pool_output(x: Tensor, out_hw) -> None:
     if min(out_hw) <= 0:
-        c, h, w = x.shape[1:]
+        sizes = "x".join(str(s) for s in x.shape[1:])
+        outs = "x".join(str(s) for s in (x.shape[1], *out_hw))
         raise RuntimeError(
-            f"Given input size: ({c}x{h}x{w}). Calculated output size: "
-            f"({c}x{out_hw[0]}x{out_hw[1]}). Output size is too small"
+            f"Given input size: ({sizes}). Calculated output size: ({outs}). "
+            f"Output size is too small"
         )
 
 
 def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    x, undo = _as_4d(input, n, name)
+    x, undo = _as_batched(input, n, name)
     kernel, stride, pads, dilation = _pool_args(name, n, kernel_size, stride, padding, dilation)
     kernel, stride = _lift(kernel, n, 1), _lift(stride, n, 1)
     pads, dilation = _lift(pads, n, 0), _lift(dilation, n, 1)
@@ -1051,7 +1256,7 @@ def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode,
             for size, k, s, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)
         ],
     )
-    out, indices = MaxPool2d.apply(
+    out, indices = (MaxPool3d if n == 3 else MaxPool2d).apply(
         x, kernel=kernel, stride=stride, padding=pads, dilation=dilation, ceil_mode=ceil_mode
     )
     return (undo(out), undo(indices)) if return_indices else undo(out)
@@ -1109,7 +1314,7 @@ def max_pool1d(
 def _avg_pool(
     name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
 ):
-    x, undo = _as_4d(input, n, name)
+    x, undo = _as_batched(input, n, name)
     kernel, stride, pads, _ = _pool_args(name, n, kernel_size, stride, padding, 1)
     kernel, stride, pads = _lift(kernel, n, 1), _lift(stride, n, 1), _lift(pads, n, 0)
     if divisor_override is not None and divisor_override == 0:
@@ -1121,7 +1326,7 @@ def _avg_pool(
             for size, k, s, p in zip(x.shape[2:], kernel, stride, pads)
         ],
     )
-    out = AvgPool2d.apply(
+    out = (AvgPool3d if n == 3 else AvgPool2d).apply(
         x,
         kernel=kernel,
         stride=stride,
@@ -1201,11 +1406,12 @@ def adaptive_output_size(output_size, in_sizes, name: str) -> tuple:
 
 
 def _adaptive_max_pool(name, n, input, output_size, return_indices):
-    x, undo = _as_4d(input, n, name)
+    x, undo = _as_batched(input, n, name)
     size = adaptive_output_size(output_size, tuple(input.shape[-n:]), name)
     if any(s == 0 for s in x.shape[2:]):
         raise RuntimeError(f"{name}: expected input with non-zero spatial size, got {x.shape}")
-    out, indices = AdaptiveMaxPool2d.apply(x, output_size=_lift(size, n, 1))
+    pool = AdaptiveMaxPool3d if n == 3 else AdaptiveMaxPool2d
+    out, indices = pool.apply(x, output_size=_lift(size, n, 1))
     return (undo(out), undo(indices)) if return_indices else undo(out)
 
 
@@ -1227,3 +1433,248 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of the last dim to ``output_size`` windows (adaptive_max_pool2d, H = 1)."""
     return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Max pooling to a fixed (od, oh, ow) output size: each output is the max over the
+    adaptive window [floor(i n / o), ceil((i + 1) n / o)) of every spatial axis. ``None`` in
+    output_size keeps that input size; ``return_indices`` adds flat D*H*W argmax indices.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, od, oh, ow).
+
+    Example:
+        >>> F.adaptive_max_pool3d(chainrule.randn(1, 2, 5, 6, 7), (2, 3, None)).shape
+        chainrule.Size([1, 2, 2, 3, 7])
+    """
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def max_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """The maximum of each (kD, kH, kW) window (max_pool2d over one more spatial dim);
+    ``return_indices`` gives the argmax as flat D*H*W indices (what ``max_unpool3d`` takes).
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out),
+    D_out = floor_or_ceil((D + 2 p - d (k - 1) - 1) / s) + 1 (likewise H, W).
+
+    Example:
+        >>> F.max_pool3d(chainrule.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+        tensor([[[[[7.]]]]])
+    """
+    return _max_pool(
+        "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def avg_pool3d(
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each (kD, kH, kW) window (avg_pool2d over one more spatial dim).
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out).
+
+    Example:
+        >>> F.avg_pool3d(chainrule.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+        tensor([[[[[3.5000]]]]])
+    """
+    return _avg_pool(
+        "avg_pool3d",
+        3,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+
+
+# ---------------------------------------------------------------- power-average pooling
+
+
+def _lp_pool(name, n, input, norm_type, kernel_size, stride, ceil_mode) -> Tensor:
+    """PyTorch's formula: (a * prod(kernel)) ** (1/p), a = avg_pool(x ** p), where PyTorch
+    writes a as sign(a) relu(|a|): the same value, but a gradient of 0 where the window sum is 0
+    (relu'(0) = 0), which keeps the infinite slope of t ** (1/p) at t = 0 out of the gradient.
+    ``where(a != 0, a, 0)`` does the same (its backward selects, so inf * 0 never happens)."""
+    if norm_type == math.inf:
+        return _max_pool(name, n, input.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+    if norm_type == -math.inf:
+        return -_max_pool(name, n, -input.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+    area = math.prod(ntuple(kernel_size, n, "kernel_size"))
+    out = _avg_pool(name, n, input.pow(norm_type), kernel_size, stride, 0, ceil_mode, True, None)
+    return where(out != 0, out, 0.0).mul(area).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling along the last dim: y = (sum over the window of x^p)^(1/p)
+    (p = inf is max pooling of |x|; p = 1 is sum pooling). No padding.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, L_out), L_out = floor_or_ceil((L - k) / s) + 1.
+
+    Example:
+        >>> F.lp_pool1d(chainrule.tensor([[[3.0, 4.0, 1.0, 1.0]]]), 2, 2)
+        tensor([[[5.0000, 1.4142]]])
+    """
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (kH, kW) windows: y = (sum over the window of x^p)^(1/p),
+    computed as PyTorch does, (avg_pool2d(x^p) * kH kW)^(1/p); a window whose sum is 0 gets
+    gradient 0.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) (as avg_pool2d, no padding).
+
+    Example:
+        >>> F.lp_pool2d(chainrule.ones(1, 1, 4, 4), 2, 2)
+        tensor([[[[2., 2.],
+                  [2., 2.]]]])
+    """
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (kD, kH, kW) windows (lp_pool2d over one more dim).
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out).
+
+    Example:
+        >>> F.lp_pool3d(chainrule.ones(1, 1, 2, 2, 2), 1, 2)
+        tensor([[[[[8.]]]]])
+    """
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# ---------------------------------------------------------------- max-unpooling
+
+
+def _unpool_output_size(sizes, kernel, stride, padding, output_size) -> tuple:
+    """PyTorch's: (L - 1) s + k - 2 p per spatial dim, or ``output_size`` (its last n entries
+    when it also lists N and C) when it lies strictly within a stride of that."""
+    default = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(sizes, kernel, stride, padding))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(o) for o in output_size)
+        if len(out) == len(kernel) + 2:
+            out = out[2:]
+        if len(out) != len(kernel):
+            raise ValueError(
+                f"output_size should be a sequence containing {len(kernel)} or "
+                f"{len(kernel) + 2} elements, but it has a length of '{len(out)}'"
+            )
+        for d, (o, size, s) in enumerate(zip(out, default, stride)):
+            if not size - s < o < size + s:
+                raise ValueError(
+                    f'invalid output_size "{tuple(output_size)}" (dim {d} must be between '
+                    f"{size - s} and {size + s})"
+                )
+    for d, o in enumerate(out):
+        if o < 0:
+            raise ValueError(
+                f"max_unpooling: output_size must contain non-negative spatial dimensions, "
+                f"but got output_size[{d}]={o}"
+            )
+    return out
+
+
+def _max_unpool(name, n, input, indices, kernel_size, stride, padding, output_size) -> Tensor:
+    kernel = ntuple(kernel_size, n, "kernel_size")
+    stride = kernel if stride is None else ntuple(stride, n, "stride")
+    pads = ntuple(padding, n, "padding")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(
+            f"Input to {name} should be a {n + 1}d or {n + 2}d Tensor, but got a tensor with "
+            f"{input.ndim} dimensions."
+        )
+    if not isinstance(indices, Tensor) or indices.data.dtype.kind not in "iu":
+        kind = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+        raise RuntimeError(f"{name}: elements in indices should be type int64 but got: {kind}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"{name}: Expected shape of indices to be same as that of the input tensor "
+            f"({_shape_str(input.shape)}) but got indices tensor with shape: "
+            f"{_shape_str(indices.shape)}"
+        )
+    out_size = _unpool_output_size(input.shape[-n:], kernel, stride, pads, output_size)
+    batched = input.ndim == n + 2
+    x = input if batched else input.unsqueeze(0)
+    index = indices.data if batched else indices.data[None]
+    plane = math.prod(out_size)
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= plane):
+        bad = index[(index < 0) | (index >= plane)].ravel()[0]
+        raise RuntimeError(
+            f"{name}: Found an invalid max index: {int(bad)} (output volumes are of size "
+            f"{'x'.join(map(str, out_size))})"
+        )
+    out = MaxUnpool.apply(x, index, output_size=out_size)
+    return out if batched else out.squeeze(0)
+
+
+def max_unpool1d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """The partial inverse of max_pool1d: a zero signal with every pooled value put back at
+    its ``indices`` (from ``max_pool1d(..., return_indices=True)``); the gradient reads the
+    output's gradient back at those positions.
+
+    Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out), L_out = (L_in - 1) s - 2 p + k, or
+    ``output_size``.
+
+    Example:
+        >>> y, i = F.max_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2,
+        ...                     return_indices=True)
+        >>> F.max_unpool1d(y, i, 2)
+        tensor([[[0., 3., 2., 0.]]])
+    """
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """The partial inverse of max_pool2d: zeros everywhere except each window's maximum, put
+    back at its flat H*W index (``indices`` from ``max_pool2d(..., return_indices=True)``).
+
+    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out),
+    H_out = (H_in - 1) sH - 2 pH + kH, or ``output_size``.
+
+    Example:
+        >>> y, i = F.max_pool2d(chainrule.arange(4.0).reshape(1, 1, 2, 2), 2,
+        ...                     return_indices=True)
+        >>> F.max_unpool2d(y, i, 2)
+        tensor([[[[0., 0.],
+                  [0., 3.]]]])
+    """
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """The partial inverse of max_pool3d (indices are flat D*H*W positions).
+
+    Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> (N, C, D_out, H_out, W_out),
+    D_out = (D_in - 1) sD - 2 pD + kD, or ``output_size``.
+
+    Example:
+        >>> y, i = F.max_pool3d(chainrule.randn(1, 1, 4, 4, 4), 2, return_indices=True)
+        >>> F.max_unpool3d(y, i, 2).shape
+        chainrule.Size([1, 1, 4, 4, 4])
+    """
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)

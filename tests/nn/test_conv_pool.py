@@ -378,3 +378,182 @@ def test_interpolate_scale_factors_match_torch(torch, shape, scale):
         ours = cr.nn.functional.interpolate(cr.tensor(x), scale_factor=scale, mode=mode)
         theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale, mode=mode)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+
+
+# ---------------------------------------------------------------- 3-D layers, LP pooling, unpooling
+
+CASES_3D = [
+    ("Conv3d", (2, 4, 3), dict(padding=1), (2, 2, 4, 5, 4)),
+    ("Conv3d", (2, 3, (2, 3, 1)), dict(stride=(1, 2, 1), dilation=(2, 1, 1)), (2, 5, 5, 3)),
+    ("Conv3d", (4, 4, 2), dict(groups=2, bias=False, padding="same"), (1, 4, 3, 4, 3)),
+    ("Conv3d", (2, 3, 3), dict(padding=(1, 2, 1), padding_mode="reflect"), (1, 2, 4, 4, 4)),
+    ("Conv3d", (2, 3, 2), dict(padding=1, padding_mode="replicate"), (1, 2, 3, 3, 3)),
+    ("Conv3d", (2, 3, 2), dict(padding=1, padding_mode="circular"), (1, 2, 3, 3, 3)),
+    ("ConvTranspose3d", (2, 3, 2), dict(stride=2, padding=1, output_padding=1), (2, 2, 3, 2, 3)),
+    ("ConvTranspose3d", (4, 2, (1, 2, 2)), dict(groups=2, dilation=2), (4, 2, 3, 2)),
+    ("MaxPool3d", (2,), {}, (2, 3, 4, 5, 6)),
+    ("MaxPool3d", ((3, 2, 2),), dict(stride=(2, 1, 2), padding=1, ceil_mode=True), (2, 5, 4, 5)),
+    ("AvgPool3d", (2,), dict(stride=1), (2, 2, 3, 4, 5)),
+    ("AvgPool3d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 5, 5, 4)),
+    ("AvgPool3d", (2,), dict(divisor_override=3, ceil_mode=True), (1, 2, 3, 5, 4)),
+    ("AdaptiveAvgPool3d", ((2, None, 3),), {}, (2, 3, 5, 4, 7)),
+    ("AdaptiveAvgPool3d", (1,), {}, (3, 4, 5, 2)),  # global average pooling, unbatched
+    ("AdaptiveMaxPool3d", ((2, 3, 2),), {}, (2, 3, 5, 4, 7)),
+    ("AdaptiveMaxPool3d", (2,), {}, (3, 4, 5, 3)),
+    ("LPPool1d", (2, 3), dict(stride=2), (2, 3, 9)),
+    ("LPPool1d", (2, 2), dict(ceil_mode=True), (3, 7)),
+    ("LPPool2d", (2, (2, 3)), dict(stride=1), (2, 3, 5, 6)),
+    ("LPPool2d", (float("inf"), 2), {}, (3, 4, 4)),
+    ("LPPool3d", (2, 2), {}, (1, 2, 4, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", CASES_3D)
+def test_3d_and_lp_layers_match_torch(torch, name, args, kwargs, shape):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    _compare(ours, theirs, shape, torch)
+
+
+def test_conv3d_state_dict_init_and_errors(torch):
+    theirs = torch.nn.Conv3d(3, 4, (2, 3, 2), stride=2, groups=1)
+    ours = nn.Conv3d(3, 4, (2, 3, 2), stride=2)
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert list(state) == list(ours.state_dict()) == ["weight", "bias"]
+    ours.load_state_dict(state)
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 6, 5)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(cr.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(), **TOL
+    )
+    conv = nn.Conv3d(8, 4, 3)  # fan_in = 8 * 27
+    bound = 1 / math.sqrt(8 * 27)
+    w = conv.weight.detach().numpy()
+    assert w.shape == (4, 8, 3, 3, 3) and w.dtype == np.float32
+    assert 0.9 * bound < np.abs(w).max() <= bound
+    assert np.abs(conv.bias.detach().numpy()).max() <= bound
+    up = nn.ConvTranspose3d(4, 6, 2, groups=2)
+    assert up.weight.shape == (4, 3, 2, 2, 2) and up.bias.shape == (6,)
+    with pytest.raises(RuntimeError, match=r"Conv3d\(8, 4.*\(N, 8, D, H, W\).*\(1, 8, 5, 5\)"):
+        conv(cr.ones(1, 8, 5, 5))
+    import chainrule.nn.functional as F
+
+    with pytest.raises(
+        RuntimeError, match=r"Expected 4D .unbatched. or 5D .batched. input to conv3d"
+    ):
+        F.conv3d(cr.ones(8, 5, 5), conv.weight)
+    with pytest.raises(RuntimeError, match=r"expected input\[1, 3, 4, 4, 4\] to have 8 channels"):
+        F.conv3d(cr.ones(1, 3, 4, 4, 4), conv.weight)
+    with pytest.raises(RuntimeError, match="Kernel size can't be greater"):
+        F.conv3d(cr.ones(1, 8, 2, 4, 4), conv.weight)
+    with pytest.raises(RuntimeError, match=r"Given input size: \(1x2x2x2\).*\(1x0x0x0\)"):
+        F.max_pool3d(cr.ones(1, 2, 2, 2), 3)
+    with pytest.raises(
+        RuntimeError, match="Expected 4D .unbatched. or 5D .batched. input to avg_pool3d"
+    ):
+        F.avg_pool3d(cr.ones(2, 2, 2), 2)
+    with pytest.raises(ValueError, match='Only "zeros" padding mode'):
+        nn.ConvTranspose3d(4, 4, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("batched", [True, False])
+def test_max_pool_return_indices_round_trip_through_max_unpool(torch, n, batched):
+    """pool -> unpool puts each window's maximum back in place (zeros elsewhere), with the same
+    indices, outputs and gradients as torch; output_size picks the larger of two sizes."""
+    # The first spatial size is odd: the default output size is one smaller there, and the
+    # same flat indices address the full-size plane given by output_size.
+    shape = (2, 3, 5, 6, 8)[: 2 + n] if batched else (3, 5, 6, 8)[: 1 + n]
+    x = np.random.default_rng(n).standard_normal(shape).astype(np.float32)
+    pool = getattr(nn, f"MaxPool{n}d")(2, return_indices=True)
+    unpool = getattr(nn, f"MaxUnpool{n}d")(2)
+    tpool = getattr(torch.nn, f"MaxPool{n}d")(2, return_indices=True)
+    tunpool = getattr(torch.nn, f"MaxUnpool{n}d")(2)
+    assert repr(unpool) == repr(tunpool)
+    xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (yo, io), (yt, it) = pool(xo), tpool(xt)
+    np.testing.assert_array_equal(io.numpy(), it.numpy())
+    size = tuple(x.shape[-n:])
+    for kw in ({}, {"output_size": size}):
+        uo, ut = unpool(yo, io, **kw), tunpool(yt, it, **kw)
+        assert tuple(uo.shape) == tuple(ut.shape)
+        np.testing.assert_array_equal(uo.detach().numpy(), ut.detach().numpy())
+    g = np.random.default_rng(0).standard_normal(tuple(ut.shape)).astype(np.float32)
+    uo.backward(cr.tensor(g))
+    ut.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xo.grad.numpy(), xt.grad.numpy())
+    # Every kept value is one of x's maxima, in its place.
+    kept = uo.detach().numpy() != 0
+    np.testing.assert_array_equal(uo.detach().numpy()[kept], x[kept])
+
+
+def test_max_unpool_errors_name_the_op_and_shapes(torch):
+    import chainrule.nn.functional as F
+
+    y, i = F.max_pool2d(cr.randn(1, 1, 4, 4), 2, return_indices=True)
+    with pytest.raises(
+        RuntimeError, match=r"max_unpool2d.*same as that of the input.*\[1, 1, 2, 2\]"
+    ):
+        F.max_unpool2d(y, i[..., :1], 2)
+    with pytest.raises(
+        RuntimeError, match="max_unpool2d: elements in indices should be type int64"
+    ):
+        F.max_unpool2d(y, i.float(), 2)
+    with pytest.raises(
+        RuntimeError, match=r"invalid max index: \d+ \(output volumes are of size 4x4"
+    ):
+        F.max_unpool2d(y, i + 100, 2)
+    with pytest.raises(RuntimeError, match="should be a 3d or 4d Tensor, but got a tensor with 2"):
+        F.max_unpool2d(y[0, 0], i[0, 0], 2)
+    with pytest.raises(ValueError, match=r"invalid output_size.*dim 0 must be between 2 and 6"):
+        F.max_unpool2d(y, i, 2, output_size=(9, 9))
+    with pytest.raises(ValueError, match="invalid output_size"):
+        torch.nn.functional.max_unpool2d(
+            torch.tensor(y.numpy()), torch.tensor(i.numpy()), 2, output_size=(9, 9)
+        )
+    # output_size may also list N and C, as in torch.
+    assert F.max_unpool2d(y, i, 2, output_size=(1, 1, 5, 5)).shape == (1, 1, 5, 5)
+
+
+def test_lp_pool_zero_window_has_zero_gradient(torch):
+    """A window whose sum of x^p is 0 gets gradient 0 (not the infinite slope of t^(1/p))."""
+    import chainrule.nn.functional as F
+
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    x[0, 0, 3, 3] = 0.5
+    xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.lp_pool2d(xo, 2, 2).sum().backward()
+    torch.nn.functional.lp_pool2d(xt, 2, 2).sum().backward()
+    np.testing.assert_array_equal(xo.grad.numpy(), xt.grad.numpy())
+    assert np.isfinite(xo.grad.numpy()).all()
+
+
+def test_dropout3d_drops_whole_channels():
+    cr.manual_seed(0)
+    d = nn.Dropout3d(0.5)
+    assert repr(d) == "Dropout3d(p=0.5, inplace=False)"
+    y = d(cr.ones(8, 16, 2, 3, 2)).numpy()
+    per_channel = y.reshape(8, 16, -1)
+    assert set(np.unique(per_channel)) <= {0.0, 2.0}
+    assert (per_channel.min(-1) == per_channel.max(-1)).all()  # one draw per (sample, channel)
+    assert 0.3 < (per_channel[..., 0] == 0).mean() < 0.7
+    unbatched = d(cr.ones(16, 2, 3, 2)).numpy().reshape(16, -1)
+    assert (unbatched.min(-1) == unbatched.max(-1)).all()
+    x = cr.randn(2, 3, 2, 2, 2)
+    assert d.eval()(x) is x
+
+
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("ZeroPad3d", ((1, 2, 0, 1, 2, 0),)),
+        ("ConstantPad3d", (1, 2.5)),
+        ("ReflectionPad3d", ((1, 2, 1, 0, 0, 1),)),
+        ("ReplicationPad3d", (2,)),
+        ("CircularPad3d", ((1, 1, 2, 0, 1, 2),)),
+    ],
+)
+@pytest.mark.parametrize("shape", [(2, 2, 3, 4, 3), (2, 3, 4, 3)])
+def test_3d_padding_layers_match_torch(torch, name, args, shape):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    _compare(ours, theirs, shape, torch)

@@ -1,7 +1,9 @@
 """OpSpecs for convolutions, unfold/fold, pooling and interpolation (chainrule.ops.conv)."""
 
+import math
 import warnings
 
+import numpy as np
 from opspec import OpSpec
 
 import chainrule.nn.functional as F
@@ -55,6 +57,32 @@ def padded_conv_spec(mode):
         lambda x, w: _tf().conv2d(_tf().pad(x, (1, 2, 1, 1), mode=mode), w),
         [((1, 2, 4, 4), (2, 2, 2, 2)), ((2, 1, 3, 3), (1, 1, 3, 2))],
         **CONV_TOL,
+    )
+
+
+def unpool_spec(name, n, shapes, kernel_size, output_size=None):
+    """max_unpool{n}d of a random input with valid, distinct indices: one random element of
+    each (disjoint, stride = kernel) window, as max_pool{n}d would return them."""
+    kernel = (kernel_size,) * n
+
+    def make_inputs(rng, shape_case):
+        x_shape = shape_case[0]
+        sizes = output_size or tuple(o * k for o, k in zip(x_shape[-n:], kernel))
+        index = np.zeros(x_shape, dtype=np.int64)
+        for axis, (o, k) in enumerate(zip(x_shape[-n:], kernel)):
+            coord = np.arange(o).reshape(-1, *(1,) * (n - 1 - axis)) * k
+            coord = coord + rng.integers(0, k, size=x_shape)
+            index += coord * math.prod(sizes[axis + 1 :])
+        return [rng.uniform(-2.0, 2.0, size=x_shape), index]
+
+    kw = dict(kernel_size=kernel_size, output_size=output_size)
+    fname = f"max_unpool{n}d"
+    return OpSpec(
+        name,
+        lambda x, i: getattr(F, fname)(x, i, **kw),
+        lambda x, i: getattr(_tf(), fname)(x, i, **kw),
+        [(s, s) for s in shapes],
+        make_inputs=make_inputs,
     )
 
 
@@ -300,4 +328,102 @@ SPECS = [
         mode="linear",
         align_corners=False,
     ),
+    # ---- 3-D convolutions and pooling (the 2-D Functions' code over one more spatial axis)
+    conv_spec(
+        "conv3d",
+        "conv3d",
+        [((1, 2, 3, 4, 3), (2, 2, 2, 2, 2), (2,)), ((2, 3, 3, 4), (2, 2, 1, 2, 2), (2,))],
+    ),
+    conv_spec(
+        "conv3d_stride_padding_dilation_groups",
+        "conv3d",
+        [((1, 4, 4, 3, 5), (2, 2, 2, 1, 2), (2,))],
+        stride=(2, 1, 2),
+        padding=(1, 0, 1),
+        dilation=(1, 1, 2),
+        groups=2,
+    ),
+    conv_spec("conv3d_same", "conv3d", [((1, 1, 3, 4, 3), (2, 1, 2, 3, 2))], padding="same"),
+    conv_spec(
+        "conv_transpose3d",
+        "conv_transpose3d",
+        [((1, 2, 2, 3, 2), (2, 2, 2, 2, 3), (2,)), ((2, 2, 2, 2), (2, 1, 2, 1, 2), (1,))],
+        stride=(2, 1, 2),
+        padding=(1, 0, 0),
+        output_padding=(1, 0, 1),
+    ),
+    conv_spec(
+        "conv_transpose3d_groups_dilation",
+        "conv_transpose3d",
+        [((1, 4, 2, 2, 3), (4, 1, 2, 2, 1))],
+        groups=2,
+        dilation=(2, 1, 1),
+    ),
+    unary_spec("max_pool3d", "max_pool3d", [(1, 2, 4, 4, 4), (2, 3, 4, 5)], kernel_size=2),
+    unary_spec(
+        "max_pool3d_ceil_padding_dilation",
+        "max_pool3d",
+        [(1, 1, 5, 4, 6)],
+        kernel_size=(2, 3, 2),
+        stride=(2, 1, 2),
+        padding=1,
+        dilation=(2, 1, 1),
+        ceil_mode=True,
+    ),
+    # 27 offsets over few windows: the argmax path instead of the per-offset loop.
+    unary_spec("max_pool3d_large_kernel", "max_pool3d", [(1, 1, 4, 4, 4)], kernel_size=3, stride=1),
+    unary_spec("avg_pool3d", "avg_pool3d", [(1, 2, 4, 4, 4), (2, 3, 4, 5)], kernel_size=2),
+    unary_spec(
+        "avg_pool3d_exclude_pad_ceil",
+        "avg_pool3d",
+        [(1, 2, 5, 4, 3)],
+        kernel_size=(3, 2, 2),
+        stride=2,
+        padding=1,
+        ceil_mode=True,
+        count_include_pad=False,
+    ),
+    unary_spec(
+        "avg_pool3d_divisor_override",
+        "avg_pool3d",
+        [(1, 1, 3, 3, 4)],
+        kernel_size=2,
+        stride=1,
+        divisor_override=5,
+    ),
+    unary_spec(
+        "adaptive_avg_pool3d",
+        "adaptive_avg_pool3d",
+        [(1, 2, 5, 4, 3), (2, 3, 4, 5)],
+        output_size=(2, 3, None),
+    ),
+    unary_spec(
+        "adaptive_max_pool3d",
+        "adaptive_max_pool3d",
+        [(1, 2, 5, 4, 3), (2, 3, 4, 5)],
+        output_size=(2, 3, 2),
+    ),
+    # ---- power-average pooling: (avg_pool(x^p) * kernel area)^(1/p), as torch composes it
+    OpSpec(
+        "lp_pool1d",
+        lambda x: F.lp_pool1d(x, 3, 3, stride=2, ceil_mode=True),
+        lambda x: _tf().lp_pool1d(x, 3, 3, stride=2, ceil_mode=True),
+        [((2, 3, 8),), ((3, 7),)],
+        domain=(0.2, 2.0),  # x^p of a negative x with non-even p is NaN, in torch too
+    ),
+    unary_spec("lp_pool2d", "lp_pool2d", [(1, 2, 4, 5), (2, 4, 4)], norm_type=2, kernel_size=2),
+    OpSpec(
+        "lp_pool2d_fractional_p",
+        lambda x: F.lp_pool2d(x, 1.5, (2, 3), stride=(1, 2)),
+        lambda x: _tf().lp_pool2d(x, 1.5, (2, 3), stride=(1, 2)),
+        [((1, 2, 4, 6),)],
+        domain=(0.2, 2.0),
+    ),
+    unary_spec("lp_pool2d_inf", "lp_pool2d", [(1, 2, 4, 4)], norm_type=math.inf, kernel_size=2),
+    unary_spec("lp_pool3d", "lp_pool3d", [(1, 2, 4, 4, 3)], norm_type=2, kernel_size=2),
+    # ---- max-unpooling: values scattered to the flat indices of each plane
+    unpool_spec("max_unpool1d", 1, [(2, 3, 4), (3, 5)], 2),
+    unpool_spec("max_unpool2d", 2, [(1, 2, 2, 3), (2, 3, 2)], 2),
+    unpool_spec("max_unpool2d_output_size", 2, [(1, 2, 2, 3)], 2, output_size=(5, 7)),
+    unpool_spec("max_unpool3d", 3, [(1, 2, 2, 2, 3)], 2),
 ]

@@ -249,3 +249,62 @@ SPECS = [
         note="no torch oracle: masks differ; gradcheck with a reseeded mask",
     ),
 ]
+
+
+# In-place activations run on a non-leaf copy (in place on a leaf that requires grad raises).
+def _on_copy(f, *args):
+    return lambda x: f(x * 1.0, *args)
+
+
+def _rrelu_fixed(x):
+    chainrule.manual_seed(4)  # the same slopes on every call: gradcheck needs a function
+    return F.rrelu(x, 0.1, 0.4, training=True)
+
+
+def _gumbel_fixed(hard):
+    def call(x):
+        chainrule.manual_seed(6)  # the same noise on every call
+        return F.gumbel_softmax(x, tau=0.7, hard=hard)
+
+    return call
+
+
+SPECS += [
+    unary(n, _on_copy(getattr(F, n), *a), _on_copy(getattr(_tf(), n), *a), make_inputs=m)
+    for n, a, m in [
+        ("relu_", (), away_from(0.0)),
+        ("elu_", (0.5,), away_from(0.0)),
+        ("leaky_relu_", (0.2,), away_from(0.0)),
+        ("hardtanh_", (-0.5, 1.5), away_from(-0.5, 1.5)),
+        ("selu_", (), away_from(0.0)),
+        ("celu_", (1.5,), away_from(0.0)),
+        ("threshold_", (0.3, -2.0), away_from(0.3)),
+    ]
+] + [
+    unary(
+        "rrelu_eval",
+        lambda x: F.rrelu(x, 0.1, 0.4),
+        lambda x: _tf().rrelu(x, 0.1, 0.4),
+        make_inputs=away_from(0.0),
+    ),
+    unary(
+        "rrelu_eval_inplace",
+        _on_copy(F.rrelu_, 0.1, 0.4),
+        _on_copy(_tf().rrelu_, 0.1, 0.4),
+        make_inputs=away_from(0.0),
+    ),
+    unary(
+        "rrelu_train_fixed_slopes",
+        _rrelu_fixed,
+        None,
+        make_inputs=away_from(0.0),
+        note="random: slopes checked by statistics in tests/nn/test_torch_api_extras.py",
+    ),
+    OpSpec(
+        "gumbel_softmax_fixed_noise",
+        _gumbel_fixed(False),
+        None,
+        [((5,),), ((3, 4),)],
+        note="random: checked by statistics in tests/nn/test_torch_api_extras.py",
+    ),
+]

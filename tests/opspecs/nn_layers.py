@@ -176,3 +176,118 @@ SPECS = [
         make_inputs=cosine_pairs,
     ),
 ]
+
+
+# ------------------------------------------------------------ embedding_bag, bilinear, LRN
+
+
+def bag_inputs(psw=False):
+    """A (V, D) table, int64 indices (1-D: split by _BAG_OFFSETS; 2-D: one bag per row) with a
+    repeat and the padding index 2 in the first bag, and optional per-sample weights."""
+
+    def make(rng, shapes):
+        (v, d), ishape = shapes[0], shapes[1]
+        idx = rng.integers(0, v, size=ishape).astype(np.int64)
+        flat = idx.reshape(-1)
+        flat[1], flat[2] = flat[0], 2
+        out = [rng.uniform(-2, 2, size=(v, d)), idx]
+        if psw:
+            out.append(rng.uniform(0.5, 2.0, size=ishape))
+        return out
+
+    return make
+
+
+_BAG_OFFSETS = [0, 3, 3, 5]  # for 7 indices: bags of 3, 0 (empty), 2 and 2
+
+
+def _bag(lib, f, **kw):
+    """embedding_bag in chainrule or torch: 1-D indices use _BAG_OFFSETS (with their end
+    appended when include_last_offset)."""
+
+    def call(w, i, *psw):
+        offsets = None
+        if i.ndim == 1:
+            offs = _BAG_OFFSETS + ([i.shape[0]] if kw.get("include_last_offset") else [])
+            offsets = lib.tensor(offs)
+        return f.embedding_bag(i, w, offsets, per_sample_weights=psw[0] if psw else None, **kw)
+
+    return call
+
+
+def _bag_torch(**kw):
+    def call(*args):
+        return _bag(_torch(), _tf(), **kw)(*args)
+
+    return call
+
+
+BAG_CASES = [((6, 3), (7,)), ((6, 3), (3, 4)), ((5, 1), (7,))]
+
+
+def _bag_spec(name, psw=False, cases=BAG_CASES, **kw):
+    return OpSpec(
+        name,
+        _bag(chainrule, F, **kw),
+        _bag_torch(**kw),
+        [c + ((c[1],) if psw else ()) for c in cases],
+        make_inputs=bag_inputs(psw),
+    )
+
+
+def _bag_by_freq(w, i):
+    return F.embedding_bag(i, w, mode="sum", scale_grad_by_freq=True)
+
+
+def _bag_by_freq_torch(w, i):
+    # NOTE: torch 2.x's CPU embedding_bag divides some rows by another row's count (it indexes
+    # the counts by the position among unique indices); embedding does it right.
+    return _tf().embedding(i, w, scale_grad_by_freq=True).sum(1)
+
+
+SPECS += [
+    _bag_spec("embedding_bag_sum", mode="sum"),
+    _bag_spec("embedding_bag_mean", mode="mean"),
+    _bag_spec("embedding_bag_max", mode="max"),
+    _bag_spec("embedding_bag_sum_padding", mode="sum", padding_idx=2),
+    _bag_spec("embedding_bag_mean_padding", mode="mean", padding_idx=2),
+    _bag_spec("embedding_bag_max_padding", mode="max", padding_idx=2),
+    _bag_spec("embedding_bag_mean_last_offset", mode="mean", include_last_offset=True),
+    _bag_spec("embedding_bag_per_sample_weights", psw=True, mode="sum"),
+    _bag_spec("embedding_bag_per_sample_weights_padding", psw=True, mode="sum", padding_idx=2),
+    OpSpec(
+        "embedding_bag_scale_grad_by_freq",
+        _bag_by_freq,
+        _bag_by_freq_torch,
+        [((6, 3), (3, 4))],
+        make_inputs=bag_inputs(),
+        gradcheck=False,
+        note="not the true derivative by design: row gradients divided by their counts",
+    ),
+    OpSpec(
+        "bilinear",
+        F.bilinear,
+        lambda a, b, w, c: _tf().bilinear(a, b, w, c),
+        [((4, 3), (4, 5), (2, 3, 5), (2,)), ((3,), (4,), (2, 3, 4), (2,))]
+        + [((2, 3, 3), (2, 3, 4), (1, 3, 4), (1,))],
+    ),
+    OpSpec(
+        "bilinear_no_bias",
+        F.bilinear,
+        lambda a, b, w: _tf().bilinear(a, b, w),
+        [((4, 3), (4, 2), (3, 3, 2))],
+    ),
+    OpSpec(
+        "local_response_norm",
+        lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=1.5),
+        lambda x: _tf().local_response_norm(x.contiguous(), 3, alpha=0.5, beta=0.75, k=1.5),
+        [((2, 5, 3),), ((2, 4, 3, 3),), ((1, 4, 2, 2, 2),)],
+        note="torch's own view() refuses non-contiguous 4-D+ inputs: it gets a contiguous copy",
+    ),
+    OpSpec(
+        "local_response_norm_even_size",
+        lambda x: F.local_response_norm(x, 2),
+        lambda x: _tf().local_response_norm(x.contiguous(), 2),
+        [((2, 5, 3),), ((1, 3, 2, 2),)],
+    ),
+]

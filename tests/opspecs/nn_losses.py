@@ -512,3 +512,75 @@ def _ctc_torch(logits):
 SPECS += [
     OpSpec("ctc_loss", _ctc(chainrule, F), _ctc_torch, [((6, 2, 4),)], rtol=1e-4, atol=1e-5),
 ]
+
+
+# ------------------------------------------------------------ pdist, multilabel margin, triplet
+def _pdist(p):
+    return OpSpec(
+        f"pdist_p{p}",
+        lambda x: F.pdist(x, p),
+        lambda x: _torch().pdist(x, p),
+        [((4, 3),), ((2, 5),), ((1, 3),), ((5, 1),)],
+    )
+
+
+def multilabel_targets(rng, shapes):
+    """Scores and int64 label lists: a few labels (repeats allowed) then -1, or all C labels."""
+    xs = shapes[0]
+    c = xs[-1]
+    x = rng.uniform(-1.0, 1.0, size=xs)
+    t = rng.integers(0, c, size=xs).astype(np.int64)
+    flat = t.reshape(-1, c)
+    flat[0, 2:] = -1
+    if flat.shape[0] > 2:
+        flat[2, 0] = -1  # no labels at all: loss 0
+    return [x, t]
+
+
+def _cosine_distance(x1, x2):
+    return 1.0 - F.cosine_similarity(x1, x2)
+
+
+def _cosine_distance_torch(x1, x2):
+    return 1.0 - _tf().cosine_similarity(x1, x2)
+
+
+TRIPLETS = [((4, 3), (4, 3), (4, 3)), ((5,), (5,), (5,))]
+
+SPECS += (
+    [_pdist(p) for p in (2, 1, 3, float("inf"))]
+    + [
+        OpSpec(
+            f"multilabel_margin_loss_{r}",
+            lambda x, t, r=r: F.multilabel_margin_loss(x, t, reduction=r),
+            lambda x, t, r=r: _tf().multilabel_margin_loss(x, t, reduction=r),
+            [((3, 5), (3, 5)), ((4,), (4,))],
+            make_inputs=multilabel_targets,
+        )
+        for r in ("mean", "sum", "none")
+    ]
+    + [
+        OpSpec(
+            "triplet_margin_with_distance_loss",
+            lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, margin=2.0),
+            lambda a, p, n: _tf().triplet_margin_with_distance_loss(a, p, n, margin=2.0),
+            TRIPLETS,
+        ),
+        OpSpec(
+            "triplet_margin_with_distance_loss_cosine_swap",
+            lambda a, p, n: F.triplet_margin_with_distance_loss(
+                a, p, n, distance_function=_cosine_distance, margin=0.5, swap=True, reduction="none"
+            ),
+            lambda a, p, n: _tf().triplet_margin_with_distance_loss(
+                a,
+                p,
+                n,
+                distance_function=_cosine_distance_torch,
+                margin=0.5,
+                swap=True,
+                reduction="none",
+            ),
+            [((4, 3), (4, 3), (4, 3))],
+        ),
+    ]
+)
