@@ -284,11 +284,12 @@ class Tensor:
         return self.to(device if device is not None else "cuda")
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) (times ``gradient``) into the ``.grad`` of every leaf."""
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) (times ``gradient``) into the ``.grad`` of every leaf;
+        with ``create_graph=True`` the gradients are recorded (differentiable again)."""
         from chainrule.autograd.engine import backward
 
-        backward(self, gradient, retain_graph)
+        backward(self, gradient, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the graph."""

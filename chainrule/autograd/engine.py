@@ -193,6 +193,93 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
     return captured
 
 
+def run_backward_graph(roots, root_grads, capture=None):
+    """``run_backward`` for ``create_graph=True``: the same walk, but every gradient is a Tensor
+    computed by the node's ``backward_graph`` with recorded ops, so the gradients themselves
+    can be differentiated (Hessian-vector products, gradient penalties, d(output)/d(input)
+    terms in a loss). Saved values are kept (the graph is retained, as in PyTorch)."""
+    from chainrule.autograd.function import enable_grad
+
+    with enable_grad():
+        grads: dict = {}
+        heap: list = []
+        for r, g in zip(roots, root_grads):
+            if id(r) in grads:
+                grads[id(r)] = grads[id(r)] + g
+            else:
+                grads[id(r)] = g
+                _push(heap, r)
+        captured = {}
+        while heap:
+            t = heappop(heap)[2]
+            g = grads.pop(id(t))
+            if t._hooks:
+                for hook in t._hooks.values():
+                    out = hook(g)
+                    if out is not None:
+                        g = out
+            ctx = t._ctx
+            if capture is not None:
+                if id(t) in capture:
+                    captured[id(t)] = g
+            elif ctx is None or t._retains_grad:
+                t.grad = g if t.grad is None else t.grad + g
+            if ctx is None:
+                continue
+            if ctx.saved_tensors is None:
+                raise RuntimeError(_FREED_MESSAGE.format(op=ctx.name()))
+            for saved, version in ctx._versions or ():
+                if saved._version[0] != version:
+                    _raise_modified(ctx, saved, version)
+            if ctx.fn.backward_graph is None:
+                raise RuntimeError(
+                    f"backward with create_graph=True: {ctx.name()} has no differentiable "
+                    "backward yet, so gradients through it cannot be differentiated again "
+                    "(docs/architecture.md lists the ops that have one)"
+                )
+            in_grads = ctx.fn.backward_graph(ctx, g)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            for p, gi in zip(ctx.parents, in_grads):
+                if p is None or gi is None:
+                    continue
+                pctx = p._ctx
+                if (pctx.seq > ctx.seq) if pctx is not None else not p._requires_grad:
+                    p = _value_seen_by(p, ctx.seq)
+                if tuple(gi.shape) != tuple(p.shape):
+                    gi = _unbroadcast_tensor(gi, tuple(p.shape), ctx)
+                if gi.dtype != p.dtype:
+                    gi = gi.to(p.dtype)
+                key = id(p)
+                if key in grads:
+                    grads[key] = grads[key] + gi
+                else:
+                    grads[key] = gi
+                    _push(heap, p)
+        return captured
+
+
+def _unbroadcast_tensor(grad, shape: tuple, ctx):
+    """``unbroadcast`` with recorded ops (sums), for gradients that are Tensors."""
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"{ctx.name()}: gradient of shape {tuple(grad.shape)} has fewer dimensions than "
+            f"its input of shape {shape}"
+        )
+    if lead:
+        grad = grad.sum(tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axes, keepdim=True)
+    if tuple(grad.shape) != shape:
+        raise RuntimeError(
+            f"{ctx.name()}: gradient of shape {tuple(grad.shape)} does not match its input "
+            f"of shape {shape}"
+        )
+    return grad
+
+
 def _writeable(a) -> bool:
     flags = a.flags
     return getattr(flags, "writeable", True)  # CuPy's flags have no such field
@@ -280,24 +367,50 @@ def _root_grads(outputs, grad_outputs, who: str):
     return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool = False) -> None:
-    """Accumulate d(tensors)/d(leaf) . grad_tensors into every leaf's ``.grad``."""
+def _graph_root_grads(tensors, grad_tensors, who: str) -> list:
+    """The root gradients as Tensors (a given Tensor keeps its graph, as in PyTorch)."""
+    from chainrule.tensor import Tensor
+
+    arrays = _root_grads(tensors, grad_tensors, who)
+    return [
+        g if isinstance(g, Tensor) else Tensor._make(a, t._device)
+        for t, g, a in zip(tensors, grad_tensors, arrays)
+    ]
+
+
+def backward(
+    tensors, grad_tensors=None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """Accumulate d(tensors)/d(leaf) . grad_tensors into every leaf's ``.grad``. With
+    ``create_graph=True`` the gradients are recorded, so they can be differentiated again."""
     from chainrule.tensor import Tensor
 
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors)
+    if create_graph:
+        run_backward_graph(tensors, _graph_root_grads(tensors, grad_tensors, "backward"))
+        return
     run_backward(tensors, _root_grads(tensors, grad_tensors, "backward"), bool(retain_graph))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bool = False):
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+):
     """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     Args:
         outputs: a Tensor or a sequence of Tensors.
         inputs: a Tensor or a sequence of Tensors that ``outputs`` depend on.
         grad_outputs: the vector of the vector-Jacobian product (ones for scalar outputs).
-        retain_graph: keep saved values for another backward (default False).
+        retain_graph: keep saved values for another backward (default: ``create_graph``).
+        create_graph: record the gradient computation, so that the returned gradients can be
+            differentiated again (second derivatives, Hessian-vector products).
         allow_unused: return None for an input the outputs do not depend on, instead of raising.
     """
     from chainrule.tensor import Tensor
@@ -309,12 +422,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bo
     for i, x in enumerate(inputs):
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")
-    captured = run_backward(
-        outputs,
-        _root_grads(outputs, grad_outputs, "grad"),
-        bool(retain_graph),
-        capture={id(x) for x in inputs},
-    )
+    if create_graph:
+        captured = run_backward_graph(
+            outputs,
+            _graph_root_grads(outputs, grad_outputs, "grad"),
+            capture={id(x) for x in inputs},
+        )
+    else:
+        captured = run_backward(
+            outputs,
+            _root_grads(outputs, grad_outputs, "grad"),
+            bool(retain_graph),
+            capture={id(x) for x in inputs},
+        )
     result = []
     for i, x in enumerate(inputs):
         g = captured.get(id(x))
@@ -325,6 +445,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused: bo
                     "outputs. Set allow_unused=True if this is the desired behavior."
                 )
             result.append(None)
+        elif isinstance(g, Tensor):  # create_graph: a recorded gradient
+            result.append(g if g.dtype == x.dtype else g.to(x.dtype))
         else:
             if g.dtype != x.data.dtype:
                 g = g.astype(x.data.dtype)

@@ -140,6 +140,11 @@ class Function:
 
     rule: str = ""
     differentiable: bool = True
+    # The vector-Jacobian product written with chainrule's own (recorded) ops, for
+    # backward(create_graph=True): backward_graph(ctx, grad: Tensor) -> Tensors, one per input.
+    # ``graph_inputs(ctx)`` gives the inputs as tensors. None: the op supports first-order
+    # gradients only.
+    backward_graph = None
 
     @staticmethod
     def forward(ctx: Context, *arrays, **attrs):  # pragma: no cover - abstract
@@ -196,6 +201,7 @@ class Function:
         result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
         if record and cls.differentiable:
             ctx.parents = parents
+            ctx.inputs = inputs  # for a differentiable backward (graph_inputs)
             ctx.seq = next(_sequence)
             saved = ctx.saved_tensors
             if saved:
@@ -228,6 +234,29 @@ class Function:
         if extra is not None:
             return (result, *(Tensor._make(e, ctx.device) for e in extra))
         return result
+
+
+def graph_inputs(ctx) -> list:
+    """A recorded node's inputs for its differentiable backward (``backward_graph``): those that
+    need a gradient as the graph tensors they were when the node ran (so that the gradient
+    stays connected to them), the others as constant tensors; Python numbers and None as
+    they were passed."""
+    from chainrule.autograd.engine import _value_seen_by
+
+    out = []
+    for x, parent in zip(ctx.inputs, ctx.parents):
+        if parent is not None:
+            pctx = parent._ctx
+            if (pctx.seq > ctx.seq) if pctx is not None else not parent._requires_grad:
+                parent = _value_seen_by(parent, ctx.seq)  # changed in place since
+            out.append(parent)
+        elif isinstance(x, Tensor):
+            out.append(Tensor._make(x.data, x._device))
+        elif hasattr(x, "shape"):
+            out.append(Tensor._make(x, ctx.device))
+        else:
+            out.append(x)
+    return out
 
 
 def _unpack(cls, inputs):

@@ -90,6 +90,10 @@ class Cast(Function):
     def backward(ctx, grad):
         return grad
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad  # the engine casts it back to the input's dtype
+
 
 class ToDevice(Function):
     """y = x moved to another device;  dy/dx = 1 (the gradient moves back)."""

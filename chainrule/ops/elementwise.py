@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, graph_inputs
 from chainrule.ops.common import (
     as_tensor_like,
     binary_operands,
@@ -34,6 +34,10 @@ class Add(Function):
     def backward(ctx, grad):
         return grad, grad
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad, grad
+
 
 class Sub(Function):
     """y = a - b;  dy/da = 1, dy/db = -1."""
@@ -47,6 +51,10 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad, neg(grad)
 
 
 class Mul(Function):
@@ -66,6 +74,11 @@ class Mul(Function):
         b, a = ctx.saved_tensors
         return (grad * b if b is not None else None), (grad * a if a is not None else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        return mul(grad, b), mul(grad, a)
+
 
 class Div(Function):
     """y = a / b;  dy/da = 1/b, dy/db = -a/b^2 = -y/b."""
@@ -84,6 +97,12 @@ class Div(Function):
         ga = grad / b if ctx.needs_input_grad[0] else None
         gb = -grad * out / b if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        ga = div(grad, b)
+        return ga, (neg(mul(ga, div(a, b))) if ctx.needs_input_grad[1] else None)
 
 
 class Remainder(Function):
@@ -116,6 +135,10 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return neg(grad)
+
 
 class Pow(Function):
     """y = a ** b;  dy/da = b a^(b-1), dy/db = a^b ln(a)."""
@@ -146,6 +169,16 @@ class Pow(Function):
             gb = grad * xp.where((a == 0) & (b >= 0), 0.0, out * logs).astype(out.dtype)
         return ga, gb
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = mul(grad, mul(b, pow(a, sub(b, 1.0))))
+        if ctx.needs_input_grad[1]:
+            gb = mul(grad, mul(pow(a, b), log(a)))
+        return ga, gb
+
 
 # ---------------------------------------------------------------- exponentials and friends
 
@@ -165,6 +198,11 @@ class Exp(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, exp(x))
 
 
 class Expm1(Function):
@@ -199,6 +237,11 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, x)
+
 
 class Log1p(Function):
     """y = ln(1 + x) (exact near 0);  dy/dx = 1/(1 + x)."""
@@ -231,6 +274,11 @@ class Sqrt(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(mul(grad, 0.5), sqrt(x))
 
 
 class Tan(Function):
@@ -479,6 +527,11 @@ class Erf(Function):
         (x,) = ctx.saved_tensors
         return grad * (1.1283791670955126 * exp_no_underflow(ctx.xp, -(x * x)))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, mul(exp(neg(mul(x, x))), 2.0 / math.sqrt(math.pi)))
+
 
 class Erfinv(Function):
     """y = erfinv x (erf(y) = x, |x| < 1);  dy/dx = sqrt(pi)/2 e^(y^2)."""
@@ -543,6 +596,11 @@ class Sin(Function):
         (x,) = ctx.saved_tensors
         return grad * ctx.xp.cos(x)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, cos(x))
+
 
 class Cos(Function):
     """y = cos x;  dy/dx = -sin x."""
@@ -558,6 +616,11 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -grad * ctx.xp.sin(x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return neg(mul(grad, sin(x)))
 
 
 class Tanh(Function):
@@ -575,6 +638,12 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (constant_like(1.0, out) - out * out)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        y = tanh(x)
+        return mul(grad, sub(1.0, mul(y, y)))
 
 
 class Sigmoid(Function):
@@ -597,6 +666,12 @@ class Sigmoid(Function):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        s = sigmoid(x)
+        return mul(grad, mul(s, sub(1.0, s)))
+
 
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at 0, like PyTorch)."""
@@ -612,6 +687,11 @@ class Abs(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * ctx.xp.sign(x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, sign(x))
 
 
 class Relu(Function):
@@ -629,6 +709,11 @@ class Relu(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (out > 0)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return mul(grad, Tensor._make((out > 0).astype(out.dtype), ctx.device))
 
 
 # ---------------------------------------------------------------- clamps and selections
@@ -666,6 +751,15 @@ class Clamp(Function):
         if ctx.needs_input_grad[2]:
             ghi = grad * ((x > hi) | (hi < lo)) if lo is not None else grad * (x > hi)
         return gx, glo, ghi
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x, lo, hi = ctx.saved_tensors
+        gx, glo, ghi = Clamp.backward(ctx, ctx.xp.ones_like(grad.data))  # the 0/1 masks
+        return tuple(
+            None if m is None else mul(grad, Tensor._make(m.astype(grad.data.dtype), ctx.device))
+            for m in (gx, glo, ghi)
+        )
 
 
 class Maximum(Function):
@@ -1085,6 +1179,10 @@ class Step(Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.zeros(ctx.shape, ctx.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return None  # zero: nothing flows
 
 
 def sign(x: Tensor) -> Tensor:

@@ -73,6 +73,31 @@ class GetItem(Function):
             backend.scatter_add(ctx.xp, region, ctx.post, grad)
         return g
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return IndexingAdjoint.apply(grad, node=ctx)
+
+
+class IndexingAdjoint(Function):
+    """y = x[index]'s backward as an op (for create_graph): g (the indexed shape) scattered into
+    zeros of x's shape. It is linear in g, and its adjoint is indexing again:
+    dL/dg = (dL/dy)[index]."""
+
+    rule = "d scatter(g)/dg = gather at the index: the adjoint of indexing is indexing"
+
+    @staticmethod
+    def forward(ctx, grad, node):
+        ctx.node = node
+        return GetItem.backward(node, grad)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GetItem.forward(ctx.node, grad, ctx.node.pre, ctx.node.post)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return GetItem.apply(grad, pre=ctx.node.pre, post=ctx.node.post)
+
 
 class SetItem(Function):
     """y = x with y[index] = v;  dy/dx = 1 outside index (0 inside), dy/dv = 1 at index.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, graph_inputs
 from chainrule.ops.common import as_tensor_like
 from chainrule.tensor import Tensor
 
@@ -89,6 +89,25 @@ class MatMul(Function):
                 gb = _sum_to(ctx.xp.matmul(a2.swapaxes(-1, -2), g), pb)
             gb = gb.reshape(b_shape)
         return ga, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad.unsqueeze(-2) if a.ndim == 1 else grad
+        g = g.unsqueeze(-1) if b.ndim == 1 else g
+        ga = gb = None
+        if need_a:
+            ga = g.matmul(b2.transpose(-1, -2))
+            ga = ga.reshape(-1, a.shape[0]).sum(0) if a.ndim == 1 else ga
+        if need_b:
+            gb = a2.transpose(-1, -2).matmul(g)
+            gb = gb.reshape(-1, b.shape[0]).sum(0) if b.ndim == 1 else gb
+        return ga, gb  # batch dims that broadcasting added: the engine sums them
 
 
 class Outer(Function):
@@ -204,6 +223,16 @@ class Linear(Function):
         gx = (g2 @ weight).reshape(ctx.x_shape) if need_x else None
         gw = g2.T @ x.reshape(-1, x.shape[-1]) if need_w else None
         gb = g2.sum(axis=0) if need_b else None
+        return gx, gw, gb
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x, weight, bias = graph_inputs(ctx)
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = grad.reshape(-1, weight.shape[0])
+        gx = grad.matmul(weight) if need_x else None
+        gw = g2.transpose(0, 1).matmul(x.reshape(-1, weight.shape[1])) if need_w else None
+        gb = g2.sum(0) if need_b else None
         return gx, gw, gb
 
 

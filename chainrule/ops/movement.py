@@ -118,6 +118,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad.reshape(ctx.shape)
+
 
 class Permute(Function):
     """y = x with its dims reordered, y.shape[i] = x.shape[dims[i]];  dy/dx = 1."""
@@ -135,6 +139,13 @@ class Permute(Function):
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
         return ctx.xp.transpose(grad, inverse)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.permute(*inverse)
 
 
 class Expand(Function):
@@ -154,6 +165,10 @@ class Expand(Function):
         from chainrule.autograd.engine import unbroadcast
 
         return unbroadcast(grad, ctx.shape, ctx)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad  # the engine sums it back to the input's shape
 
 
 class Narrow(Function):

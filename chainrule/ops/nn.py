@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, graph_inputs
 from chainrule.ops.common import exp_no_underflow as _exp
 from chainrule.ops.common import normalize_dim, sum_keepdims
 from chainrule.tensor import Tensor
@@ -93,6 +93,12 @@ class Softmax(Function):
         gy = grad * y
         return gy - y * sum_keepdims(ctx.xp, gy, ctx.dim)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        y = x.softmax(ctx.dim)
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     """y_i = x_i - log sum_j e^(x_j) along dim;  dy/dx . g = g - softmax(x) * sum(g)."""
@@ -110,6 +116,11 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad - _exp(ctx.xp, out) * sum_keepdims(ctx.xp, grad, ctx.dim)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return grad - x.log_softmax(ctx.dim).exp() * grad.sum(ctx.dim, keepdim=True)
 
 
 # ---------------------------------------------------------------- losses
@@ -205,6 +216,43 @@ class CrossEntropy(Function):
             gx -= smooth if w_b is None else smooth * w_b
         return gx, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # d loss_n/dx_n = p_n sum_c q_nc - q_n with p = softmax(x): only p depends on x (and q
+        # on a soft target), so the gradient is built from softmax(x) with recorded ops.
+        xp, axis, eps = ctx.xp, ctx.axis, ctx.eps
+        x, target = graph_inputs(ctx)[:2]
+        if ctx.reduction == "mean":
+            grad = grad / ctx.denom if float(ctx.denom) != 0 else grad * 0.0
+        g = grad.unsqueeze(axis) if ctx.reduction == "none" else grad
+        p = x.softmax(axis)
+        if ctx.probs:
+            _, _, w_b = ctx.saved_tensors
+            n_classes = x.shape[axis]
+            q = target if eps == 0 else target * (1 - eps) + eps / n_classes
+            if w_b is not None:
+                q = q * Tensor._make(w_b, ctx.device)
+            gx = (p * q.sum(axis, keepdim=True) - q) * g if ctx.needs_input_grad[0] else None
+            gt = None
+            if ctx.needs_input_grad[1]:
+                gt = x.log_softmax(axis) * g * -(1 - eps)
+                if w_b is not None:
+                    gt = gt * Tensor._make(w_b, ctx.device)
+            return gx, gt, None
+        logp, t_e, mask, wt, w_b = ctx.saved_tensors
+        n_classes = logp.shape[axis]
+        total_w = float(n_classes) if w_b is None else w_b.sum()
+        weight_sum = (1 - eps) * wt + (eps / n_classes) * total_w * mask  # sum_c q_nc
+        classes = xp.arange(n_classes).reshape([-1 if i == axis else 1 for i in range(logp.ndim)])
+        q = (classes == t_e) * xp.expand_dims((1 - eps) * wt, axis)
+        if eps > 0:
+            smooth = xp.expand_dims(mask * (eps / n_classes), axis)
+            q = q + (smooth if w_b is None else smooth * w_b)
+        dt = logp.dtype
+        a = Tensor._make(xp.expand_dims(weight_sum, axis).astype(dt), ctx.device)
+        gx = (p * a - Tensor._make(q.astype(dt), ctx.device)) * g
+        return gx, None, None
+
 
 class BinaryCrossEntropy(Function):
     """loss = -w [y log x + (1 - y) log(1 - x)] (each log clamped at -100, like PyTorch);
@@ -296,6 +344,7 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x, beta, threshold):
         xp = ctx.xp
+        ctx.beta = beta
         z = x * beta
         # NOTE: above the threshold softplus switches to the identity, as PyTorch does: there
         # log(1 + e^z)/beta = x + log1p(e^-z)/beta differs from x by less than e^-threshold/beta
@@ -311,6 +360,13 @@ class Softplus(Function):
         z, above = ctx.saved_tensors
         sig, _ = _sigmoid_pair(ctx.xp, z)
         return grad * ctx.xp.where(above, 1, sig)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        _, above = ctx.saved_tensors
+        slope = (x * ctx.beta).sigmoid().masked_fill(Tensor._make(above, ctx.device), 1.0)
+        return grad * slope
 
 
 class LogSigmoid(Function):
@@ -507,6 +563,17 @@ class Gelu(Function):
             d += cdf
             xp.multiply(gi, d, out=oi)
         return out
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        if ctx.approximate == "tanh":
+            th = ((x + x * x * x * 0.044715) * _SQRT_2_OVER_PI).tanh()
+            du = (x * x * (3 * 0.044715) + 1.0) * _SQRT_2_OVER_PI
+            return grad * ((th + 1.0) * 0.5 + x * (1.0 - th * th) * du * 0.5)
+        cdf = ((x * math.sqrt(0.5)).erf() + 1.0) * 0.5
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return grad * (cdf + x * pdf)
 
 
 class Elu(Function):

@@ -86,6 +86,12 @@ class Sum(Function):
     def backward(ctx, grad):
         return _broadcast_back(ctx.xp, grad, ctx.shape, ctx.axes, ctx.keepdim)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        if not ctx.keepdim:
+            grad = grad.reshape(_keepdim_shape(ctx.shape, ctx.axes))
+        return grad.expand(*ctx.shape)
+
 
 class Prod(Function):
     """y = prod_i x_i over the reduced dims;  dy/dx_i = prod_{j != i} x_j."""
@@ -140,6 +146,12 @@ class Amax(Function):
             mask |= ctx.xp.isnan(x) & ctx.xp.isnan(out)
         ties = mask.sum(axis=ctx.axes, keepdims=True, dtype=grad.dtype)
         return mask * (grad / ties)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x, out = ctx.saved_tensors
+        share = Amax.backward(ctx, ctx.xp.ones(out.shape, out.dtype))  # mask / ties
+        return grad.reshape(out.shape) * Tensor._make(share, ctx.device)
 
 
 class Amin(Amax):

@@ -80,6 +80,23 @@ def _set_torch(x, index, value):
     return y
 
 
+def _gradient_of(fn):
+    """x -> d(sum fn(x)^3)/dx, recorded (create_graph=True): the op under test is the
+    differentiable backward itself, so its own gradient is a second derivative."""
+
+    def both(x):
+        import torch
+
+        lib = chainrule if isinstance(x, chainrule.Tensor) else torch
+        with lib.enable_grad():
+            if not x.requires_grad:
+                x = x.detach().requires_grad_(True)
+            (g,) = lib.autograd.grad((fn(x) ** 3).sum(), x, create_graph=True)
+        return g
+
+    return {"fn": both, "torch_fn": both}
+
+
 def _same(fn):
     """The same lambda drives chainrule and torch (they share the indexing syntax)."""
     return {"fn": fn, "torch_fn": fn}
@@ -355,5 +372,17 @@ SPECS = [
         torch_fn=lambda x, m, v: x.masked_fill(m, v),
         shapes=[((3, 4), (3, 4), ()), ((2, 3), (3,), ())],
         make_inputs=_with(F, mask, F),
+    ),
+    # ------------------------------------------------------------ indexing's adjoint
+    OpSpec(
+        "indexing_adjoint_basic",
+        **_gradient_of(lambda x: x[1:, ::2]),
+        shapes=[((3, 4),)],
+        note="IndexingAdjoint: x[index]'s backward recorded as an op (create_graph=True)",
+    ),
+    OpSpec(
+        "indexing_adjoint_repeats",
+        **_gradient_of(lambda x: x[[0, 2, 0], 1:]),
+        shapes=[((3, 4),)],
     ),
 ]

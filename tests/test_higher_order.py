@@ -1,0 +1,157 @@
+"""Gradients of gradients (``create_graph=True``): Hessian-vector products of every op that
+has a differentiable backward, against PyTorch and against finite differences of the first
+derivative (float64); third derivatives; gradient penalties; the error for the others."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+
+RNG = np.random.default_rng(0)
+X = RNG.uniform(0.3, 1.5, (3, 4)) * np.where(RNG.random((3, 4)) < 0.5, -1, 1)
+Y = RNG.uniform(0.5, 1.5, (3, 4))
+W = RNG.standard_normal((5, 4))
+B = RNG.standard_normal(5)
+TARGET = np.array([0, 3, 1])
+IDX = np.array([2, 0, 2])
+
+# name -> f(lib, functional, x, y): one output built from x (and y); both require grad
+OPS = {
+    "add_sub": lambda m, f, x, y: (x + y) * (x - y),
+    "mul": lambda m, f, x, y: x * y * x,
+    "div": lambda m, f, x, y: x / y + 1.0 / x,
+    "neg": lambda m, f, x, y: -(x * x),
+    "pow_scalar": lambda m, f, x, y: x.abs() ** 2.5,
+    "pow_tensor": lambda m, f, x, y: y**x,
+    "exp_log": lambda m, f, x, y: x.exp() + (y * 2.0).log() * x,
+    "sqrt": lambda m, f, x, y: (y + x * x).sqrt(),
+    "sin_cos": lambda m, f, x, y: x.sin() * y.cos(),
+    "tanh": lambda m, f, x, y: (x * y).tanh(),
+    "sigmoid": lambda m, f, x, y: (x * y).sigmoid(),
+    "abs": lambda m, f, x, y: x.abs() * y,
+    "relu": lambda m, f, x, y: f.relu(x) * y * x,
+    "clamp": lambda m, f, x, y: x.clamp(-1.0, 1.0) * x,
+    "sum_mean": lambda m, f, x, y: (x * x).sum(1) * y.mean(0)[:3],
+    "sum_keepdim": lambda m, f, x, y: (x * x).sum(0, keepdim=True) * y,
+    "reshape_permute": lambda m, f, x, y: (x * x).reshape(2, 6).permute(1, 0) * y.reshape(6, 2),
+    "expand": lambda m, f, x, y: (x[:, :1] * x[:, :1]).expand(3, 4) * y,
+    "getitem": lambda m, f, x, y: x[m.tensor(IDX)] * x[1:, ::2].sum() * y,
+    "matmul": lambda m, f, x, y: (x @ y.transpose(0, 1)) * (x @ y.transpose(0, 1)),
+    "matmul_vec": lambda m, f, x, y: (x @ y[0]) * (y[1] @ x.transpose(0, 1)),
+    "linear": lambda m, f, x, y: f.linear(x * x, m.tensor(W), m.tensor(B)).tanh(),
+    "softmax": lambda m, f, x, y: (x * y).softmax(1) * x,
+    "log_softmax": lambda m, f, x, y: (x * y).log_softmax(0) * x,
+    "softplus": lambda m, f, x, y: f.softplus(x * y, beta=2.0, threshold=1.0),
+    "gelu": lambda m, f, x, y: f.gelu(x * y),
+    "gelu_tanh": lambda m, f, x, y: f.gelu(x * y, approximate="tanh"),
+    "cross_entropy": lambda m, f, x, y: f.cross_entropy(x * y, m.tensor(TARGET)),
+    "cross_entropy_smooth_weight": lambda m, f, x, y: f.cross_entropy(
+        x * y,
+        m.tensor(TARGET),
+        weight=m.tensor([1.0, 2.0, 0.5, 1.0], dtype=x.dtype),
+        label_smoothing=0.1,
+    ),
+    "cross_entropy_none": lambda m, f, x, y: f.cross_entropy(
+        x * y, m.tensor(TARGET), reduction="none"
+    ),
+    "cross_entropy_probs": lambda m, f, x, y: f.cross_entropy(x, y.softmax(1)),
+    "max": lambda m, f, x, y: x.max() * x.amax(1) @ y[:, 0],
+    "mse": lambda m, f, x, y: f.mse_loss(x.tanh(), y),
+    "double": lambda m, f, x, y: (x.float() * y.float()).double() ** 2,
+}
+
+
+def _hvp(m, f, name):
+    x = m.tensor(X, requires_grad=True)
+    y = m.tensor(Y, requires_grad=True)
+    out = OPS[name](m, f, x, y)
+    v = np.linspace(-1.0, 1.0, int(np.prod(tuple(out.shape)))).reshape(tuple(out.shape))
+    first = (out * m.tensor(v)).sum()
+    grad = cr.autograd.grad if m is cr else m.autograd.grad
+    gx, gy = grad(first, (x, y), create_graph=True, allow_unused=True)
+    second = (gx * gx).sum() + (gy * m.tensor(Y)).sum() if gy is not None else (gx * gx).sum()
+    second.backward()
+    return [np.zeros((3, 4)) if t is None else t.detach().numpy() for t in (gx, gy, x.grad, y.grad)]
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_second_derivatives_match_torch(name, torch):
+    ours = _hvp(cr, F, name)
+    theirs = _hvp(torch, torch.nn.functional, name)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["tanh", "mul", "div", "softmax", "gelu", "getitem", "matmul"])
+def test_second_derivatives_match_finite_differences(name):
+    """gradcheck of x -> d(f . v)/dx: the recorded backward's own derivative, numerically."""
+    y = cr.tensor(Y)
+    v = cr.tensor(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+
+    def first_derivative(x):
+        with cr.enable_grad():  # gradcheck evaluates the numerical side without recording
+            if not x.requires_grad:
+                x = x.detach().requires_grad_(True)
+            return _first(x)
+
+    def _first(x):
+        out = OPS[name](cr, F, x, y)
+        return cr.autograd.grad(
+            (out * v.reshape(-1)[: out.numel()].reshape(out.shape)).sum(), x, create_graph=True
+        )[0]
+
+    assert cr.autograd.gradcheck(first_derivative, (cr.tensor(X, requires_grad=True),))
+
+
+def test_third_derivative_and_backward_create_graph(torch):
+    def run(m):
+        x = m.tensor([0.3, -0.7, 1.1], requires_grad=True)
+        (x.tanh() * x).sum().backward(create_graph=True)
+        g1 = x.grad
+        assert g1.requires_grad
+        grad = cr.autograd.grad if m is cr else m.autograd.grad
+        (g2,) = grad(g1.sum(), x, create_graph=True)
+        (g3,) = grad((g2 * g2).sum(), x)
+        return [t.detach().numpy() for t in (g1, g2, g3)]
+
+    for a, b in zip(run(cr), run(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_gradient_penalty_on_an_mlp_matches_torch(torch):
+    """WGAN-GP: || d critic(x) / dx ||^2 in the loss, trained through the parameters."""
+
+    def run(m, nn):
+        m.manual_seed(0)
+        critic = nn.Sequential(
+            nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.Softplus(), nn.Linear(8, 1)
+        )
+        if m is cr:
+            ref = run.reference
+            critic.load_state_dict({k: cr.tensor(v.numpy()) for k, v in ref.items()})
+        else:
+            run.reference = critic.state_dict()
+        x = m.tensor(
+            X[:, :4].astype(np.float32) if False else X.astype(np.float32), requires_grad=True
+        )
+        score = critic(x).sum()
+        grad = cr.autograd.grad if m is cr else m.autograd.grad
+        (gx,) = grad(score, x, create_graph=True)
+        penalty = ((gx.norm(2, dim=1) - 1.0) ** 2).mean()
+        penalty.backward()
+        return [
+            np.zeros(p.shape) if p.grad is None else p.grad.numpy() for p in critic.parameters()
+        ]
+
+    theirs = run(torch, torch.nn)
+    ours = run(cr, cr.nn)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_ops_without_a_differentiable_backward_say_so():
+    x = cr.randn(2, 4, requires_grad=True)
+    loss = F.layer_norm(x, (4,)).pow(2).sum()
+    with pytest.raises(RuntimeError, match="LayerNorm.*has no differentiable backward yet"):
+        cr.autograd.grad(loss, x, create_graph=True)
