@@ -59,6 +59,24 @@ OPS = {
     "max": lambda m, f, x, y: x.max() * x.amax(1) @ y[:, 0],
     "mse": lambda m, f, x, y: f.mse_loss(x.tanh(), y),
     "double": lambda m, f, x, y: (x.float() * y.float()).double() ** 2,
+    "gather_take": lambda m, f, x, y: (
+        (x * x).gather(1, m.tensor([[0, 2], [1, 1], [3, 0]]))
+        * m.take_along_dim(y, m.tensor([[1], [0], [2]]), 1)
+    ),
+    "index_select": lambda m, f, x, y: (x * x).index_select(1, m.tensor([3, 0, 3])) * y[:, :3],
+    "narrow_flip_roll": lambda m, f, x, y: (x * x).narrow(1, 1, 2).flip(0).roll(1, 1) * y[:, :2],
+    "tril_triu": lambda m, f, x, y: (x * x).tril(1) * y.triu() + x.clone() * x,
+    "cumsum": lambda m, f, x, y: (x * y).cumsum(1) * x,
+    "cat_stack": lambda m, f, x, y: m.cat([x * x, y], 0).sum(0) * m.stack([x, y * x]).sum(0),
+    "where": lambda m, f, x, y: m.where(x > 0, x * x, y * x),
+    "masked_fill": lambda m, f, x, y: (x * x).masked_fill(x < 0, 0.0) * y,
+    "maximum_minimum": lambda m, f, x, y: m.maximum(x * x, y) * m.minimum(x, y * 0.5),
+    "leaky_hardtanh": lambda m, f, x, y: f.leaky_relu(x * y, 0.1) * f.hardtanh(x) * x,
+    "elu_selu": lambda m, f, x, y: f.elu(x * y, 0.7) + f.selu(x * x - y),
+    "logsigmoid": lambda m, f, x, y: f.logsigmoid(x * y),
+    "outer": lambda m, f, x, y: m.outer(x[0] * x[1], y[2]).tanh(),
+    "logsumexp": lambda m, f, x, y: (x * y).logsumexp(1) * x[:, 0],
+    "norm": lambda m, f, x, y: (x * y).norm(dim=1) + x.norm(p=3, dim=0).sum() + x.norm(p=1),
 }
 
 
@@ -83,7 +101,11 @@ def test_second_derivatives_match_torch(name, torch):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["tanh", "mul", "div", "softmax", "gelu", "getitem", "matmul"])
+@pytest.mark.parametrize(
+    "name",
+    ["tanh", "mul", "div", "softmax", "gelu", "getitem", "matmul", "gather_take", "cumsum"]
+    + ["logsumexp", "norm", "elu_selu", "cat_stack", "cross_entropy_smooth_weight"],
+)
 def test_second_derivatives_match_finite_differences(name):
     """gradcheck of x -> d(f . v)/dx: the recorded backward's own derivative, numerically."""
     y = cr.tensor(Y)

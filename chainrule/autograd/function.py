@@ -201,7 +201,8 @@ class Function:
         result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
         if record and cls.differentiable:
             ctx.parents = parents
-            ctx.inputs = inputs  # for a differentiable backward (graph_inputs)
+            ctx.inputs, ctx.attrs = inputs, attrs  # for a differentiable backward
+
             ctx.seq = next(_sequence)
             saved = ctx.saved_tensors
             if saved:

@@ -95,6 +95,61 @@ class Cast(Function):
         return grad  # the engine casts it back to the input's dtype
 
 
+class LinearAdjoint(Function):
+    """The backward of an op that is linear in its first input (indexing, gather, narrow, flip,
+    cumsum, embedding lookup...), recorded as an op for ``create_graph=True``:
+    y = node.backward(g). Being linear in g, its own VJP is the original op applied to the
+    cotangent: dL/dg = node.forward(dL/dy), and that op's differentiable backward is this one
+    again, so derivatives of any order stay in the graph."""
+
+    rule = "d backward(g)/dg = the op itself: the adjoint of a linear map's adjoint is the map"
+
+    @staticmethod
+    def forward(ctx, grad, node):
+        ctx.node = node
+        out = node.fn.backward(node, grad)
+        return out[0] if type(out) is tuple else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _rerun_forward(ctx.node, grad)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        node = ctx.node
+        return node.fn.apply(grad, *_constants(node), **node.attrs)
+
+
+def _constants(node) -> tuple:
+    """The node's inputs after the first, as constants (the op is linear in the first)."""
+    return tuple(x.detach() if isinstance(x, Tensor) else x for x in node.inputs[1:])
+
+
+def _rerun_forward(node, x):
+    """``node``'s op applied to the array x with the node's other inputs and attributes."""
+    from chainrule.autograd.function import Context
+
+    ctx = Context(node.fn, (False,) * len(node.inputs), node.device, recording=False)
+    others = tuple(t.data if isinstance(t, Tensor) else t for t in node.inputs[1:])
+    out = node.fn.forward(ctx, x, *others, **node.attrs)
+    return out[0] if type(out) is tuple else out
+
+
+def piecewise_linear_backward_graph(ctx, grad):
+    """``backward_graph`` of an op whose derivative is constant between kinks (maximum,
+    leaky_relu, hardtanh...): the gradient times the local slopes, which are constants (their
+    own derivative is 0), read off the op's backward applied to ones."""
+    slopes = ctx.fn.backward(ctx, ctx.xp.ones(grad.shape, grad.data.dtype))
+    if type(slopes) is not tuple:
+        slopes = (slopes,)
+    return tuple(None if s is None else grad * Tensor._make(s, ctx.device) for s in slopes)
+
+
+def linear_backward_graph(ctx, grad):
+    """``backward_graph`` of any op linear in its first input: see ``LinearAdjoint``."""
+    return LinearAdjoint.apply(grad, node=ctx)
+
+
 class ToDevice(Function):
     """y = x moved to another device;  dy/dx = 1 (the gradient moves back)."""
 

@@ -15,6 +15,7 @@ from chainrule.ops.common import (
     cast,
     constant_like,
     exp_no_underflow,
+    piecewise_linear_backward_graph,
 )
 from chainrule.tensor import Tensor
 
@@ -779,6 +780,9 @@ class Maximum(Function):
         return grad * wa.astype(grad.dtype), grad * (1 - wa).astype(grad.dtype)
 
 
+    backward_graph = staticmethod(piecewise_linear_backward_graph)
+
+
 class Minimum(Function):
     """y = min(a, b) elementwise;  the gradient goes to the smaller input (half each on ties)."""
 
@@ -794,6 +798,9 @@ class Minimum(Function):
         a, b = ctx.saved_tensors
         wa = (a < b) + 0.5 * (a == b)
         return grad * wa.astype(grad.dtype), grad * (1 - wa).astype(grad.dtype)
+
+
+    backward_graph = staticmethod(piecewise_linear_backward_graph)
 
 
 class Where(Function):
@@ -815,6 +822,13 @@ class Where(Function):
         ga = ctx.xp.where(cond, grad, zero) if ctx.needs_input_grad[1] else None
         gb = ctx.xp.where(cond, zero, grad) if ctx.needs_input_grad[2] else None
         return None, ga, gb
+
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        c = Tensor._make(cond, ctx.device)
+        return None, where(c, grad, 0.0), where(c, 0.0, grad)
 
 
 # ---------------------------------------------------------------- public functions

@@ -13,7 +13,7 @@ import numbers
 
 from chainrule import backend
 from chainrule.autograd.function import Function, is_grad_enabled
-from chainrule.ops.common import cast, normalize_dim
+from chainrule.ops.common import cast, linear_backward_graph, normalize_dim
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- shared backward pieces
@@ -73,30 +73,7 @@ class GetItem(Function):
             backend.scatter_add(ctx.xp, region, ctx.post, grad)
         return g
 
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return IndexingAdjoint.apply(grad, node=ctx)
-
-
-class IndexingAdjoint(Function):
-    """y = x[index]'s backward as an op (for create_graph): g (the indexed shape) scattered into
-    zeros of x's shape. It is linear in g, and its adjoint is indexing again:
-    dL/dg = (dL/dy)[index]."""
-
-    rule = "d scatter(g)/dg = gather at the index: the adjoint of indexing is indexing"
-
-    @staticmethod
-    def forward(ctx, grad, node):
-        ctx.node = node
-        return GetItem.backward(node, grad)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return GetItem.forward(ctx.node, grad, ctx.node.pre, ctx.node.post)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return GetItem.apply(grad, pre=ctx.node.pre, post=ctx.node.post)
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class SetItem(Function):
@@ -149,6 +126,9 @@ class Gather(Function):
     backward = staticmethod(_scatter_add_backward)
 
 
+    backward_graph = staticmethod(linear_backward_graph)
+
+
 class TakeAlongDim(Function):
     """y = x gathered along dim with broadcasting (NumPy's take_along_axis);
     dy/dx = 1 at each taken position (summed)."""
@@ -161,6 +141,9 @@ class TakeAlongDim(Function):
         return x.reshape(view_shape)[idx]
 
     backward = staticmethod(_scatter_add_backward)
+
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class IndexSelect(Function):
@@ -176,6 +159,9 @@ class IndexSelect(Function):
         return out.reshape(()) if x.ndim == 0 else out
 
     backward = staticmethod(_scatter_add_backward)
+
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class IndexAdd(Function):
@@ -282,6 +268,13 @@ class MaskedFill(Function):
         gx = ctx.xp.where(ctx.mask, zero, grad) if ctx.needs_input_grad[0] else None
         gv = ctx.xp.where(ctx.mask, grad, zero).sum() if ctx.needs_input_grad[2] else None
         return gx, None, gv
+
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        mask = Tensor._make(ctx.xp.broadcast_to(ctx.mask, grad.shape), ctx.device)
+        gv = (grad * mask).sum() if ctx.needs_input_grad[2] else None
+        return grad.masked_fill(mask, 0.0), None, gv
 
 
 # ---------------------------------------------------------------- index parsing

@@ -129,6 +129,15 @@ class Outer(Function):
         return ga, gb
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        need_a, need_b = ctx.needs_input_grad
+        return ((grad * b).sum(1) if need_a else None), (
+            (grad * a.unsqueeze(1)).sum(0) if need_b else None
+        )
+
+
 class Einsum(Function):
     """C = einsum(subscripts, A, B, ...), a sum of products over the repeated indices;
     dC/dA = einsum of grad with the other operands, onto A's subscripts.

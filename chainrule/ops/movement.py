@@ -18,7 +18,12 @@ import math
 from chainrule import dtypes
 from chainrule.autograd.function import Function
 from chainrule.backend import scatter_add
-from chainrule.ops.common import cast, normalize_dim, normalize_dims
+from chainrule.ops.common import (
+    cast,
+    linear_backward_graph,
+    normalize_dim,
+    normalize_dims,
+)
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- helpers
@@ -190,6 +195,9 @@ class Narrow(Function):
         return out
 
 
+    backward_graph = staticmethod(linear_backward_graph)
+
+
 class Cat(Function):
     """y = the inputs joined along one dim;  dL/dx_k = the slice of dL/dy that x_k filled."""
 
@@ -210,6 +218,16 @@ class Cat(Function):
         return tuple(grads)
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        pieces, start = [], 0
+        for x in ctx.inputs:
+            n = x.shape[ctx.axis]
+            pieces.append(grad.narrow(ctx.axis, start, n))
+            start += n
+        return tuple(pieces)
+
+
 class Stack(Function):
     """y = the inputs stacked along a new dim;  dL/dx_k = dL/dy at index k of that dim."""
 
@@ -228,6 +246,11 @@ class Stack(Function):
         )
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return tuple(grad.select(ctx.axis, i) for i in range(len(ctx.inputs)))
+
+
 class Flip(Function):
     """y = x reversed along ``dims``;  dL/dx = dL/dy reversed along the same dims."""
 
@@ -242,6 +265,9 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.flip(grad, axis=ctx.dims)
+
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Roll(Function):
@@ -259,6 +285,9 @@ class Roll(Function):
         return ctx.xp.roll(grad, tuple(-s for s in ctx.shifts), axis=ctx.dims)
 
 
+    backward_graph = staticmethod(linear_backward_graph)
+
+
 class Tril(Function):
     """y = x on and below the k-th diagonal, 0 above;  dL/dx = tril(dL/dy, k)."""
 
@@ -274,6 +303,9 @@ class Tril(Function):
         return ctx.xp.tril(grad, ctx.k)
 
 
+    backward_graph = staticmethod(linear_backward_graph)
+
+
 class Triu(Function):
     """y = x on and above the k-th diagonal, 0 below;  dL/dx = triu(dL/dy, k)."""
 
@@ -287,6 +319,9 @@ class Triu(Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.triu(grad, ctx.k)
+
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Pad(Function):
@@ -360,6 +395,11 @@ class Clone(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return grad
+
+
+    @staticmethod
+    def backward_graph(ctx, grad):
         return grad
 
 

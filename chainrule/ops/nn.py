@@ -14,7 +14,7 @@ import math
 
 from chainrule.autograd.function import Function, graph_inputs
 from chainrule.ops.common import exp_no_underflow as _exp
-from chainrule.ops.common import normalize_dim, sum_keepdims
+from chainrule.ops.common import normalize_dim, piecewise_linear_backward_graph, sum_keepdims
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- numerical helpers
@@ -388,6 +388,12 @@ class LogSigmoid(Function):
         return grad * sig_neg
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return grad * (-x).sigmoid()
+
+
 # Cody's rational Chebyshev approximations of erf and erfc, accurate to double precision.
 # Source: W. J. Cody, "Rational Chebyshev approximations for the error function",
 # Math. Comp. 23 (1969), 631-637; coefficients as in his CALERF routine (netlib specfun).
@@ -599,6 +605,14 @@ class Elu(Function):
         return grad * slope.astype(x.dtype, copy=False)
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)[:1]
+        alpha, scale, input_scale = ctx.coefs
+        negative = (x.clamp(max=0.0) * input_scale).exp() * (scale * alpha * input_scale)
+        return grad * negative.masked_fill(Tensor._make(x.data > 0, ctx.device), scale)
+
+
 class LeakyRelu(Function):
     """y = x for x > 0, else slope x;  dy/dx = 1 for x > 0, else slope (also at 0, like PyTorch)."""
 
@@ -617,6 +631,9 @@ class LeakyRelu(Function):
         return ctx.xp.where(pos, grad, grad * ctx.slope).astype(grad.dtype, copy=False)
 
 
+    backward_graph = staticmethod(piecewise_linear_backward_graph)
+
+
 class Hardtanh(Function):
     """y = min(max(x, lo), hi);  dy/dx = 1 for lo < x < hi, else 0 (0 at the bounds, as PyTorch)."""
 
@@ -631,6 +648,9 @@ class Hardtanh(Function):
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
         return grad * inside
+
+
+    backward_graph = staticmethod(piecewise_linear_backward_graph)
 
 
 class Hardsigmoid(Function):

@@ -15,8 +15,13 @@ import math
 from typing import NamedTuple
 
 from chainrule import dtypes
-from chainrule.autograd.function import Function, no_grad
-from chainrule.ops.common import cast, normalize_dim, normalize_dims
+from chainrule.autograd.function import Function, graph_inputs, no_grad
+from chainrule.ops.common import (
+    cast,
+    linear_backward_graph,
+    normalize_dim,
+    normalize_dims,
+)
 from chainrule.ops.elementwise import _ignore_errors, abs, div, maximum, minimum, square, sub
 from chainrule.tensor import Tensor
 
@@ -245,6 +250,15 @@ class LogSumExp(Function):
         return grad.reshape(out.shape) * ctx.xp.exp(x - out)
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)[:1]
+        _, out = ctx.saved_tensors
+        dims = tuple(i for i in range(x.ndim) if out.shape[i] == 1 and x.shape[i] != 1)
+        lse = x.logsumexp(dims or tuple(range(x.ndim)), keepdim=True) if x.ndim else x
+        return grad.reshape(out.shape) * (x - lse).exp()
+
+
 class Norm(Function):
     """y = (sum_i |x_i|^p)^(1/p) for a finite p > 0;  dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1)."""
 
@@ -282,6 +296,22 @@ class Norm(Function):
         return grad * xp.where(x == 0, x.dtype.type(0), local)
 
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)[:1]
+        _, out = ctx.saved_tensors
+        p = ctx.p
+        g = grad.reshape(out.shape)
+        if p == 1:
+            return g * x.sign()
+        dims = tuple(i for i in range(x.ndim) if out.shape[i] == 1 and x.shape[i] != 1)
+        norm = x.norm(p, dim=dims or None, keepdim=True) if x.ndim else x.abs()
+        safe = norm.masked_fill(Tensor._make(out == 0, ctx.device), 1.0)  # 0 at the zero vector
+        if p == 2:
+            return g * x / safe
+        return g * x.sign() * x.abs() ** (p - 1) / safe ** (p - 1)
+
+
 class Cumsum(Function):
     """y_i = sum_{j <= i} x_j along one dim;  dL/dx_j = sum_{i >= j} dL/dy_i (a reversed cumsum)."""
 
@@ -302,6 +332,9 @@ class Cumsum(Function):
             return grad
         xp, axis = ctx.xp, ctx.axis
         return xp.flip(xp.cumsum(xp.flip(grad, axis), axis=axis), axis)
+
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Cumprod(Function):

@@ -378,7 +378,7 @@ SPECS = [
         "indexing_adjoint_basic",
         **_gradient_of(lambda x: x[1:, ::2]),
         shapes=[((3, 4),)],
-        note="IndexingAdjoint: x[index]'s backward recorded as an op (create_graph=True)",
+        note="LinearAdjoint: x[index]'s backward recorded as an op (create_graph=True)",
     ),
     OpSpec(
         "indexing_adjoint_repeats",
