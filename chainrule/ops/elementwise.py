@@ -779,7 +779,6 @@ class Maximum(Function):
         wa = (a > b) + 0.5 * (a == b)
         return grad * wa.astype(grad.dtype), grad * (1 - wa).astype(grad.dtype)
 
-
     backward_graph = staticmethod(piecewise_linear_backward_graph)
 
 
@@ -798,7 +797,6 @@ class Minimum(Function):
         a, b = ctx.saved_tensors
         wa = (a < b) + 0.5 * (a == b)
         return grad * wa.astype(grad.dtype), grad * (1 - wa).astype(grad.dtype)
-
 
     backward_graph = staticmethod(piecewise_linear_backward_graph)
 
@@ -822,7 +820,6 @@ class Where(Function):
         ga = ctx.xp.where(cond, grad, zero) if ctx.needs_input_grad[1] else None
         gb = ctx.xp.where(cond, zero, grad) if ctx.needs_input_grad[2] else None
         return None, ga, gb
-
 
     @staticmethod
     def backward_graph(ctx, grad):

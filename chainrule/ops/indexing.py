@@ -125,7 +125,6 @@ class Gather(Function):
 
     backward = staticmethod(_scatter_add_backward)
 
-
     backward_graph = staticmethod(linear_backward_graph)
 
 
@@ -141,7 +140,6 @@ class TakeAlongDim(Function):
         return x.reshape(view_shape)[idx]
 
     backward = staticmethod(_scatter_add_backward)
-
 
     backward_graph = staticmethod(linear_backward_graph)
 
@@ -159,7 +157,6 @@ class IndexSelect(Function):
         return out.reshape(()) if x.ndim == 0 else out
 
     backward = staticmethod(_scatter_add_backward)
-
 
     backward_graph = staticmethod(linear_backward_graph)
 
@@ -268,7 +265,6 @@ class MaskedFill(Function):
         gx = ctx.xp.where(ctx.mask, zero, grad) if ctx.needs_input_grad[0] else None
         gv = ctx.xp.where(ctx.mask, grad, zero).sum() if ctx.needs_input_grad[2] else None
         return gx, None, gv
-
 
     @staticmethod
     def backward_graph(ctx, grad):

@@ -128,7 +128,6 @@ class Outer(Function):
         gb = a @ grad if ctx.needs_input_grad[1] else None
         return ga, gb
 
-
     @staticmethod
     def backward_graph(ctx, grad):
         a, b = graph_inputs(ctx)

@@ -194,7 +194,6 @@ class Narrow(Function):
         out[ctx.index] = grad
         return out
 
-
     backward_graph = staticmethod(linear_backward_graph)
 
 
@@ -216,7 +215,6 @@ class Cat(Function):
             grads.append(grad[_along(ctx.axis, slice(start, start + size))] if need else None)
             start += size
         return tuple(grads)
-
 
     @staticmethod
     def backward_graph(ctx, grad):
@@ -245,7 +243,6 @@ class Stack(Function):
             for k, need in enumerate(ctx.needs_input_grad)
         )
 
-
     @staticmethod
     def backward_graph(ctx, grad):
         return tuple(grad.select(ctx.axis, i) for i in range(len(ctx.inputs)))
@@ -266,7 +263,6 @@ class Flip(Function):
     def backward(ctx, grad):
         return ctx.xp.flip(grad, axis=ctx.dims)
 
-
     backward_graph = staticmethod(linear_backward_graph)
 
 
@@ -283,7 +279,6 @@ class Roll(Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.roll(grad, tuple(-s for s in ctx.shifts), axis=ctx.dims)
-
 
     backward_graph = staticmethod(linear_backward_graph)
 
@@ -302,7 +297,6 @@ class Tril(Function):
     def backward(ctx, grad):
         return ctx.xp.tril(grad, ctx.k)
 
-
     backward_graph = staticmethod(linear_backward_graph)
 
 
@@ -319,7 +313,6 @@ class Triu(Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.xp.triu(grad, ctx.k)
-
 
     backward_graph = staticmethod(linear_backward_graph)
 
@@ -396,7 +389,6 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
-
 
     @staticmethod
     def backward_graph(ctx, grad):

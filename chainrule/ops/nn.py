@@ -387,7 +387,6 @@ class LogSigmoid(Function):
         _, sig_neg = _sigmoid_pair(ctx.xp, x)
         return grad * sig_neg
 
-
     @staticmethod
     def backward_graph(ctx, grad):
         (x,) = graph_inputs(ctx)
@@ -604,7 +603,6 @@ class Elu(Function):
         slope = ctx.xp.where(x > 0, scale, (scale * alpha * input_scale) * _exp(ctx.xp, neg))
         return grad * slope.astype(x.dtype, copy=False)
 
-
     @staticmethod
     def backward_graph(ctx, grad):
         (x,) = graph_inputs(ctx)[:1]
@@ -630,7 +628,6 @@ class LeakyRelu(Function):
         (pos,) = ctx.saved_tensors
         return ctx.xp.where(pos, grad, grad * ctx.slope).astype(grad.dtype, copy=False)
 
-
     backward_graph = staticmethod(piecewise_linear_backward_graph)
 
 
@@ -648,7 +645,6 @@ class Hardtanh(Function):
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
         return grad * inside
-
 
     backward_graph = staticmethod(piecewise_linear_backward_graph)
 

@@ -249,7 +249,6 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         return grad.reshape(out.shape) * ctx.xp.exp(x - out)
 
-
     @staticmethod
     def backward_graph(ctx, grad):
         (x,) = graph_inputs(ctx)[:1]
@@ -295,7 +294,6 @@ class Norm(Function):
             local = xp.sign(x) * xp.abs(x) ** (p - 1) / safe ** (p - 1)
         return grad * xp.where(x == 0, x.dtype.type(0), local)
 
-
     @staticmethod
     def backward_graph(ctx, grad):
         (x,) = graph_inputs(ctx)[:1]
@@ -332,7 +330,6 @@ class Cumsum(Function):
             return grad
         xp, axis = ctx.xp, ctx.axis
         return xp.flip(xp.cumsum(xp.flip(grad, axis), axis=axis), axis)
-
 
     backward_graph = staticmethod(linear_backward_graph)
 
