@@ -193,11 +193,12 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
     return captured
 
 
-def run_backward_graph(roots, root_grads, capture=None):
+def run_backward_graph(roots, root_grads, capture=None, stop_at_capture: bool = False):
     """``run_backward`` for ``create_graph=True``: the same walk, but every gradient is a Tensor
     computed by the node's ``backward_graph`` with recorded ops, so the gradients themselves
     can be differentiated (Hessian-vector products, gradient penalties, d(output)/d(input)
-    terms in a loss). Saved values are kept (the graph is retained, as in PyTorch)."""
+    terms in a loss). Saved values are kept (the graph is retained, as in PyTorch). With
+    ``stop_at_capture`` the walk does not go past the captured tensors (a local VJP)."""
     from chainrule.autograd.function import enable_grad
 
     with enable_grad():
@@ -222,6 +223,8 @@ def run_backward_graph(roots, root_grads, capture=None):
             if capture is not None:
                 if id(t) in capture:
                     captured[id(t)] = g
+                    if stop_at_capture:
+                        continue
             elif ctx is None or t._retains_grad:
                 t.grad = g if t.grad is None else t.grad + g
             if ctx is None:
@@ -257,6 +260,13 @@ def run_backward_graph(roots, root_grads, capture=None):
                     grads[key] = gi
                     _push(heap, p)
         return captured
+
+
+def local_vjp(output, inputs, grad) -> list:
+    """d(output)/d(input) . grad for each of ``inputs`` (None for one not used), recorded, and
+    stopping at the inputs: the gradient each input receives from this output alone."""
+    captured = run_backward_graph([output], [grad], {id(x) for x in inputs}, True)
+    return [captured.get(id(x)) for x in inputs]
 
 
 def _unbroadcast_tensor(grad, shape: tuple, ctx):

@@ -260,6 +260,25 @@ def graph_inputs(ctx) -> list:
     return out
 
 
+def composite_backward_graph(reference):
+    """A ``backward_graph`` from a reference implementation of a fused op in recorded ops:
+    ``reference(ctx, *graph_inputs(ctx), **attrs)`` recomputes the op's output, and its VJP,
+    taken with recorded ops and stopped at the op's inputs, is the differentiable backward.
+    (It costs a second forward, paid only under ``create_graph=True``.)"""
+
+    def backward_graph(ctx, grad):
+        from chainrule.autograd.engine import local_vjp
+
+        inputs = graph_inputs(ctx)
+        with enable_grad():
+            out = reference(ctx, *inputs, **ctx.attrs)
+        wrt = [x for x, p in zip(inputs, ctx.parents) if p is not None]
+        grads = iter(local_vjp(out, wrt, grad))
+        return tuple(next(grads) if p is not None else None for p in ctx.parents)
+
+    return staticmethod(backward_graph)
+
+
 def _unpack(cls, inputs):
     """The arrays of ``inputs``, which need a gradient, their device (general case of apply)."""
     arrays = []

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, composite_backward_graph
 from chainrule.ops.common import sum_keepdims
 from chainrule.tensor import Tensor
 
@@ -167,6 +167,19 @@ def _add_keys(total, part, stop: int, S: int, xp):
     return total
 
 
+def _attention_reference(ctx, q, k, v, bias, keep, **_):
+    """softmax(scale q k^T + bias) v in recorded ops (for the differentiable backward). A row
+    with every score -inf gives weights 0, as the fused forward does."""
+    s = q.matmul(k.transpose(-1, -2)) * ctx.attrs["scale"]
+    if bias is not None:
+        s = s + bias
+    dead = Tensor._make(ctx.xp.isneginf(s.data).all(axis=-1, keepdims=True), ctx.device)
+    p = s.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+    if keep is not None:
+        p = p * keep
+    return p.matmul(v)
+
+
 class ScaledDotProductAttention(Function):
     """y = softmax(scale q k^T + bias) v (softmax over keys);  with P the weights and g = dL/dy:
     dv = P^T g, dS = P (g v^T - rowsum(g v^T P)), dq = scale dS k, dk = scale dS^T q, dbias = dS.
@@ -247,6 +260,8 @@ class ScaledDotProductAttention(Function):
                         gbias = xp.zeros(ds.shape[:-2] + (L, S), dtype=ds.dtype)
                     gbias[..., i:j, :stop] = ds  # 0 for the keys a causal block skipped
         return gq, gk, gv, gbias, None
+
+    backward_graph = composite_backward_graph(_attention_reference)
 
 
 def attention(

@@ -8,7 +8,21 @@ The backward adds those rows into a zeros table and touches no other row.
 from __future__ import annotations
 
 from chainrule import backend
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, composite_backward_graph
+
+
+def _embedding_reference(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+    """weight[indices] in recorded ops, the padding row cut from the gradient."""
+    if scale_grad_by_freq:
+        raise RuntimeError(
+            "backward with create_graph=True: Embedding with scale_grad_by_freq=True has no "
+            "differentiable backward yet"
+        )
+    rows = weight[indices]
+    if padding_idx is None:
+        return rows
+    used = (indices != padding_idx).unsqueeze(-1)  # a constant: padding rows get no gradient
+    return rows * used + (rows * ~used).detach()
 
 
 class Embedding(Function):
@@ -41,6 +55,8 @@ class Embedding(Function):
         gw = xp.zeros((ctx.num_rows, g.shape[1]), dtype=grad.dtype)
         backend.scatter_add(xp, gw, idx, g)
         return gw, None
+
+    backward_graph = composite_backward_graph(_embedding_reference)
 
 
 class EmbeddingBag(Function):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd.function import Function, graph_inputs
+from chainrule.autograd.function import Function, composite_backward_graph, graph_inputs
 from chainrule.ops.common import exp_no_underflow as _exp
 from chainrule.ops.common import normalize_dim, piecewise_linear_backward_graph, sum_keepdims
 from chainrule.tensor import Tensor
@@ -254,6 +254,29 @@ class CrossEntropy(Function):
         return gx, None, None
 
 
+def _reduce_reference(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _bce_reference(ctx, x, y, w, reduction):
+    loss = -(y * x.log().clamp(min=-100.0) + (1 - y) * (1 - x).log().clamp(min=-100.0))
+    return _reduce_reference(loss if w is None else loss * w, reduction)
+
+
+def _bce_with_logits_reference(ctx, x, y, w, pos_weight, reduction):
+    sp_neg = _softplus_reference(-x)  # -log sigmoid(x)
+    scale = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1
+    loss = (1 - y) * x + scale * sp_neg
+    return _reduce_reference(loss if w is None else loss * w, reduction)
+
+
+def _softplus_reference(z):
+    """log(1 + e^z) without overflow, in recorded ops: max(z, 0) + log1p(e^-|z|)."""
+    return z.clamp(min=0.0) + ((-z.abs()).exp() + 1.0).log()
+
+
 class BinaryCrossEntropy(Function):
     """loss = -w [y log x + (1 - y) log(1 - x)] (each log clamped at -100, like PyTorch);
     d loss/dx = w (x - y) / max(x (1 - x), 1e-12),  d loss/dy = w [log(1 - x) - log x]."""
@@ -288,6 +311,8 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             gy = g * (log_1mx - log_x)
         return gx, gy, None
+
+    backward_graph = composite_backward_graph(_bce_reference)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -330,6 +355,8 @@ class BinaryCrossEntropyWithLogits(Function):
         if ctx.needs_input_grad[1]:
             gy = g * (-x if pw is None else (pw - 1) * sp_neg - x)
         return gx, gy, None, None
+
+    backward_graph = composite_backward_graph(_bce_with_logits_reference)
 
 
 # ---------------------------------------------------------------- activations

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, composite_backward_graph
 from chainrule.ops.common import sum_keepdims
 
 
@@ -96,6 +96,31 @@ def _standardize_backward(xp, grad, w, xhat, rstd, axes, lead, need_w):
     return gx, gw
 
 
+def _standardize_reference(x, axes, eps):
+    """(x - mean) / sqrt(var + eps) over ``axes`` in recorded ops (the reference that the
+    differentiable backwards below take the VJP of)."""
+    centered = x - x.mean(axes, keepdim=True)
+    return centered / ((centered * centered).mean(axes, keepdim=True) + eps).sqrt()
+
+
+def _layer_norm_reference(ctx, x, weight, bias, **_):
+    y = _standardize_reference(x, ctx.axes, ctx.attrs["eps"])
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def _batch_norm_reference(ctx, x, weight, bias, **_):
+    y = _standardize_reference(x, ctx.axes, ctx.attrs["eps"])
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    y = y if weight is None else y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def _rms_norm_reference(ctx, x, weight, **_):
+    y = x / ((x * x).mean(ctx.axes, keepdim=True) + ctx.attrs["eps"]).sqrt()
+    return y if weight is None else y * weight
+
+
 class LayerNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * w + b, statistics over the last ``ndim`` dims;
     dx = rstd (gh - mean(gh) - xhat mean(gh xhat)) with gh = g w, dw = sum g xhat, db = sum g."""
@@ -127,6 +152,8 @@ class LayerNorm(Function):
         if need_b:
             gb = grad.sum(axis=lead)
         return gx, gw, gb
+
+    backward_graph = composite_backward_graph(_layer_norm_reference)
 
 
 class BatchNorm(Function):
@@ -164,6 +191,8 @@ class BatchNorm(Function):
         if need_b:
             gb = grad.sum(axis=ctx.axes)
         return gx, gw, gb
+
+    backward_graph = composite_backward_graph(_batch_norm_reference)
 
 
 class RMSNorm(Function):
@@ -207,3 +236,5 @@ class RMSNorm(Function):
             gx = xp.subtract(gh, xhat, out=scratch)
             gx *= rstd
         return gx, gw
+
+    backward_graph = composite_backward_graph(_rms_norm_reference)
