@@ -33,8 +33,9 @@ from __future__ import annotations
 import itertools
 import math
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, composite_backward_graph
 from chainrule.backend import scatter_add
+from chainrule.ops.common import linear_backward_graph
 from chainrule.ops.elementwise import where
 from chainrule.tensor import Tensor
 
@@ -206,6 +207,26 @@ def _from_plane_rows(xp, a, n, out_hw, wp):
 # ---------------------------------------------------------------- convolutions
 
 
+def _conv_reference(ctx, x, weight, bias, stride, padding, dilation, groups):
+    """conv2d as unfold + one matrix product per group, in recorded ops (the reference that
+    the differentiable backward takes the VJP of)."""
+    if weight.ndim != 4:
+        raise RuntimeError(
+            f"backward with create_graph=True: {ctx.name()} has no differentiable backward yet "
+            "(2-D and 1-D convolutions have one)"
+        )
+    n, o, kernel = x.shape[0], weight.shape[0], tuple(weight.shape[2:])
+    cols = Unfold.apply(x, kernel=kernel, dilation=dilation, padding=padding, stride=stride)
+    out_hw = tuple(
+        conv_out_size(size + sum(pad), k, st, d, 0)
+        for size, pad, k, st, d in zip(x.shape[2:], padding, kernel, stride, dilation)
+    )
+    w = weight.reshape(groups, o // groups, -1)  # (G, O/G, Cg kH kW)
+    out = w.matmul(cols.reshape(n, groups, -1, cols.shape[-1]))  # (N, G, O/G, L)
+    out = out.reshape(n, o, *out_hw)
+    return out if bias is None else out + bias.reshape(1, o, 1, 1)
+
+
 class Conv2d(Function):
     """y[n, o, p] = b[o] + sum_{c, i} W[o, c, i] x_pad[n, c, s p + d i] (per group);
     dL/dW = grad @ im2col(x)^T, dL/dx = col2im(W^T @ grad), dL/db = grad summed.
@@ -278,6 +299,8 @@ class Conv2d(Function):
         if need_b:
             gb = grad.sum(axis=(0, *_spatial_axes(k)))
         return gx, gw, gb
+
+    backward_graph = composite_backward_graph(_conv_reference)
 
 
 class Conv3d(Conv2d):
@@ -418,6 +441,8 @@ class Unfold(Function):
         n = grad.shape[0]
         cols = grad.reshape(n, -1, *kernel, *out_hw)
         return _crop(_col2im(ctx.xp, cols, hw_pad, stride, dilation), padding)
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Fold(Function):
@@ -676,6 +701,8 @@ class AvgPool2d(Function):
         g = (grad / divisor)[(slice(None), slice(None), *(None,) * k)]
         cols = xp.broadcast_to(g, (*grad.shape[:2], *kernel, *out_sizes))
         return _crop(_col2im(xp, cols, padded, stride, (1,) * k), widths)
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class AvgPool3d(AvgPool2d):
