@@ -98,6 +98,17 @@ OPS = {
     "bce_with_logits": lambda m, f, x, y: f.binary_cross_entropy_with_logits(
         x, y.sigmoid(), pos_weight=m.tensor([1.0, 2.0, 0.5, 3.0], dtype=x.dtype), reduction="sum"
     ),
+    "unary_zoo": lambda m, f, x, y: (
+        (x * 0.3).expm1() * (y.log1p() + (x * 0.5).tan())
+        + (x * y).sinh() * (x * 0.4).cosh()
+        + (x * 0.3).asin() * (x * 0.3).acos()
+        + (x * y).atan() * (x * y).asinh()
+        + (y + 1.2).acosh() * (x * 0.3).atanh()
+    ),
+    "hypot_atan2": lambda m, f, x, y: m.hypot(x, y * x) + m.atan2(x, y + 0.5),
+    "logaddexp_pair": lambda m, f, x, y: m.logaddexp(x, y * x) * m.logaddexp2(x * 2.0, y),
+    "inverse": lambda m, f, x, y: m.inverse(x[:, :3] + m.eye(3, dtype=x.dtype) * 3.0) * y[:, 1:],
+    "fold": lambda m, f, x, y: f.fold((x * y)[:2].reshape(1, 4, 2), (2, 3), 2) ** 2,
     "norm": lambda m, f, x, y: (x * y).norm(dim=1) + x.norm(p=3, dim=0).sum() + x.norm(p=1),
 }
 

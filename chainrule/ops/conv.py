@@ -470,6 +470,8 @@ class Fold(Function):
         gpad = _pad(ctx.xp, grad, padding)
         return _windows(ctx.xp, gpad, kernel, stride, dilation, blocks_hw).reshape(x_shape)
 
+    backward_graph = staticmethod(linear_backward_graph)
+
 
 # ---------------------------------------------------------------- pooling
 

@@ -222,6 +222,11 @@ class Expm1(Function):
         (out,) = ctx.saved_tensors
         return grad * (out + 1)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, exp(x))
+
 
 class Log(Function):
     """y = ln x;  dy/dx = 1/x."""
@@ -258,6 +263,11 @@ class Log1p(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (1 + x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, add(x, 1.0))
 
 
 class Sqrt(Function):
@@ -298,6 +308,11 @@ class Tan(Function):
         (out,) = ctx.saved_tensors
         return grad * (1 + out * out)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, add(mul(tan(x), tan(x)), 1.0))
+
 
 class Asin(Function):
     """y = arcsin x (|x| <= 1);  dy/dx = 1 / sqrt(1 - x^2)."""
@@ -313,6 +328,11 @@ class Asin(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / ctx.xp.sqrt(1 - x * x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, sqrt(sub(1.0, mul(x, x))))
 
 
 class Acos(Function):
@@ -330,6 +350,11 @@ class Acos(Function):
         (x,) = ctx.saved_tensors
         return -grad / ctx.xp.sqrt(1 - x * x)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return neg(div(grad, sqrt(sub(1.0, mul(x, x)))))
+
 
 class Atan(Function):
     """y = arctan x;  dy/dx = 1 / (1 + x^2)."""
@@ -345,6 +370,11 @@ class Atan(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (1 + x * x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, add(mul(x, x), 1.0))
 
 
 class Atan2(Function):
@@ -365,6 +395,12 @@ class Atan2(Function):
         need_a, need_b = ctx.needs_input_grad
         return (g * b if need_a else None), (-g * a if need_b else None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        g = div(grad, add(mul(a, a), mul(b, b)))
+        return mul(g, b), neg(mul(g, a))
+
 
 class Sinh(Function):
     """y = sinh x;  dy/dx = cosh x."""
@@ -380,6 +416,11 @@ class Sinh(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * ctx.xp.cosh(x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, cosh(x))
 
 
 class Cosh(Function):
@@ -397,6 +438,11 @@ class Cosh(Function):
         (x,) = ctx.saved_tensors
         return grad * ctx.xp.sinh(x)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return mul(grad, sinh(x))
+
 
 class Asinh(Function):
     """y = asinh x;  dy/dx = 1 / sqrt(x^2 + 1)."""
@@ -412,6 +458,11 @@ class Asinh(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / ctx.xp.sqrt(x * x + constant_like(1.0, x))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, sqrt(add(mul(x, x), 1.0)))
 
 
 class Acosh(Function):
@@ -429,6 +480,11 @@ class Acosh(Function):
         (x,) = ctx.saved_tensors
         return grad / ctx.xp.sqrt(x * x - constant_like(1.0, x))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, sqrt(sub(mul(x, x), 1.0)))
+
 
 class Atanh(Function):
     """y = atanh x (|x| < 1);  dy/dx = 1 / (1 - x^2)."""
@@ -444,6 +500,11 @@ class Atanh(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (constant_like(1.0, x) - x * x)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        return div(grad, sub(1.0, mul(x, x)))
 
 
 class Hypot(Function):
@@ -462,6 +523,12 @@ class Hypot(Function):
         a, b, out = ctx.saved_tensors
         g = grad / out
         return g * a, g * b
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        g = div(grad, hypot(a, b))
+        return mul(g, a), mul(g, b)
 
 
 class LogAddExp(Function):
@@ -488,6 +555,13 @@ class LogAddExp(Function):
             # 1 / (1 + e^(b - a)) = e^(a - y), written so that a = +inf, b finite gives 1, not
             # inf - inf (PyTorch's form); e^(b - a) may overflow to inf, giving 0.
             return grad / (one + power(b - a)), grad / (one + power(a - b))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = graph_inputs(ctx)
+        out = logaddexp2(a, b) if ctx.base2 else logaddexp(a, b)
+        power = exp2 if ctx.base2 else exp
+        return mul(grad, power(sub(a, out))), mul(grad, power(sub(b, out)))
 
 
 class Sinc(Function):

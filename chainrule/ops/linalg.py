@@ -553,6 +553,12 @@ class Inverse(Function):
         t = xp.swapaxes(out, -1, -2)
         return -(t @ grad @ t)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (a,) = graph_inputs(ctx)
+        y_t = inverse(a).transpose(-1, -2)
+        return -(y_t.matmul(grad).matmul(y_t))
+
 
 def inverse(a: Tensor) -> Tensor:
     """The inverse of a square matrix (or of each in a batch, (..., n, n))."""
