@@ -102,6 +102,8 @@ class Context:
 
     recording = False
     seq = 0  # creation order of recorded nodes: backward runs them newest first
+    _inputs = None  # the inputs of a recorded node when there are several (see ``inputs``)
+    attrs: dict = {}  # the keyword attributes of a recorded node (shared when empty: read only)
 
     def __init__(self, fn, needs_input_grad, device: Device, recording: bool):
         self.fn = fn
@@ -109,6 +111,11 @@ class Context:
         self.device = device
         self.xp = device.xp
         self.recording = recording
+
+    @property
+    def inputs(self) -> tuple:
+        """The inputs the node was recorded with (tensors, arrays, numbers, None)."""
+        return self._inputs if self._inputs is not None else self.parents
 
     @property
     def freed(self) -> bool:
@@ -201,7 +208,12 @@ class Function:
         result = Tensor._make(out, ctx.device)  # ToDevice changes ctx.device
         if record and cls.differentiable:
             ctx.parents = parents
-            ctx.inputs, ctx.attrs = inputs, attrs  # for a differentiable backward
+            # Kept for a differentiable backward (graph_inputs); a lone tensor input is already
+            # ctx.parents, and most ops have no attributes (fewer objects for the GC to track).
+            if n != 1:
+                ctx._inputs = inputs
+            if attrs:
+                ctx.attrs = attrs
 
             ctx.seq = next(_sequence)
             saved = ctx.saved_tensors
