@@ -91,14 +91,7 @@ def run_backward(roots, root_grads, retain_graph: bool = False, capture=None, on
     """
     from chainrule.tensor import Tensor
 
-    grads: dict = {}
-    heap: list = []
-    for r, g in zip(roots, root_grads):
-        if id(r) in grads:
-            grads[id(r)] = grads[id(r)] + g
-        else:
-            grads[id(r)] = g
-            _push(heap, r)
+    grads, heap = _seed(roots, root_grads)
     # A leaf may keep the gradient array it receives, without a copy, and a gradient may be
     # summed into in place on fan-in, only when nothing else can hold that array. Arrays
     # that others may hold are listed here by id: the caller's root gradients, hook inputs
@@ -202,14 +195,7 @@ def run_backward_graph(roots, root_grads, capture=None, stop_at_capture: bool = 
     from chainrule.autograd.function import enable_grad
 
     with enable_grad():
-        grads: dict = {}
-        heap: list = []
-        for r, g in zip(roots, root_grads):
-            if id(r) in grads:
-                grads[id(r)] = grads[id(r)] + g
-            else:
-                grads[id(r)] = g
-                _push(heap, r)
+        grads, heap = _seed(roots, root_grads)
         captured = {}
         while heap:
             t = heappop(heap)[2]
@@ -313,6 +299,20 @@ def _raise_modified(ctx, saved, version: int):
         f"{tuple(saved.shape)} at version {version}, and it is now at version "
         f"{saved._version[0]}. Use an out-of-place op (or .clone()) instead."
     )
+
+
+def _seed(roots, root_grads) -> tuple[dict, list]:
+    """The gradients that start a backward pass (summed for a root given twice), and the
+    queue holding their tensors."""
+    grads: dict = {}
+    heap: list = []
+    for r, g in zip(roots, root_grads):
+        if id(r) in grads:
+            grads[id(r)] = grads[id(r)] + g
+        else:
+            grads[id(r)] = g
+            _push(heap, r)
+    return grads, heap
 
 
 def _push(heap: list, t) -> None:

@@ -1072,23 +1072,28 @@ def corrcoef(x: Tensor) -> Tensor:
     return r.clamp(-1.0, 1.0)
 
 
-def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
-    """The trapezoidal rule along ``dim``: sum of (y_i + y_(i+1)) / 2 times the spacing (``dx``,
-    1 by default, or the differences of the sample points ``x``)."""
-    axis = normalize_dim(dim, y.ndim, "trapezoid")
-    n = y.shape[axis]
-    if n == 0:
-        return sum(y, axis)
-    left, right = y.narrow(axis, 0, n - 1), y.narrow(axis, 1, n - 1)
+def _trapezoids(y: Tensor, x, dx, dim: int, op: str):
+    """The trapezoids' areas along ``dim`` (one fewer than y's samples there) and that axis:
+    (y_i + y_(i+1)) / 2 times the spacing (``dx``, 1 by default, or the gaps of ``x``)."""
+    axis = normalize_dim(dim, y.ndim, op)
+    n = builtins.max(y.shape[axis] - 1, 0)
+    heights = y.narrow(axis, 0, n) + y.narrow(axis, 1, n)
     if isinstance(x, Tensor):
         gaps = x.diff(dim=-1 if x.ndim == 1 else axis)
         if x.ndim == 1:
             shape = [1] * y.ndim
-            shape[axis] = n - 1
+            shape[axis] = n
             gaps = gaps.reshape(shape)
-        return sum((left + right) * gaps, axis) / 2.0
+        return heights * gaps / 2.0, axis
     spacing = 1.0 if x is None and dx is None else float(x if x is not None else dx)
-    return sum(left + right, axis) * (spacing / 2.0)
+    return heights * (spacing / 2.0), axis
+
+
+def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
+    """The trapezoidal rule along ``dim``: the sum of the trapezoids between samples, with
+    spacing ``dx`` (1 by default) or the sample points ``x``."""
+    areas, axis = _trapezoids(y, x, dx, dim, "trapezoid")
+    return sum(areas, axis)
 
 
 trapz = trapezoid
@@ -1096,21 +1101,8 @@ trapz = trapezoid
 
 def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal rule along ``dim`` (one element fewer than y there)."""
-    axis = normalize_dim(dim, y.ndim, "cumulative_trapezoid")
-    n = y.shape[axis]
-    left, right = (
-        y.narrow(axis, 0, builtins.max(n - 1, 0)),
-        y.narrow(axis, 1, builtins.max(n - 1, 0)),
-    )
-    if isinstance(x, Tensor):
-        gaps = x.diff(dim=-1 if x.ndim == 1 else axis)
-        if x.ndim == 1:
-            shape = [1] * y.ndim
-            shape[axis] = n - 1
-            gaps = gaps.reshape(shape)
-        return cumsum((left + right) * gaps, axis) / 2.0
-    spacing = 1.0 if x is None and dx is None else float(x if x is not None else dx)
-    return cumsum(left + right, axis) * (spacing / 2.0)
+    areas, axis = _trapezoids(y, x, dx, dim, "cumulative_trapezoid")
+    return cumsum(areas, axis)
 
 
 def equal(a: Tensor, b: Tensor) -> bool:
