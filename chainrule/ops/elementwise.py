@@ -158,11 +158,14 @@ class Pow(Function):
         xp = ctx.xp
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if isinstance(b, int | float):
-                ga = grad * 0.0 if b == 0 else grad * (b * a ** (b - 1))
-            else:
-                # NOTE: an exponent of 0 gives gradient 0 even where a^(b-1) is inf (a = 0).
-                ga = grad * xp.where(b == 0, 0.0, b * a ** (b - 1)).astype(a.dtype)
+            # 0^(b-1) with b < 1 is inf (the slope of x^b at 0), as in PyTorch, without
+            # NumPy's divide-by-zero warning.
+            with _ignore_errors(xp):
+                if isinstance(b, int | float):
+                    ga = grad * 0.0 if b == 0 else grad * (b * a ** (b - 1))
+                else:
+                    # NOTE: an exponent of 0 gives gradient 0 even where a^(b-1) is inf (a = 0).
+                    ga = grad * xp.where(b == 0, 0.0, b * a ** (b - 1)).astype(a.dtype)
         if ctx.needs_input_grad[1]:
             with _ignore_errors(xp):
                 logs = xp.log(a)
