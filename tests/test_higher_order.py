@@ -215,7 +215,7 @@ def test_ops_without_a_differentiable_backward_say_so():
 
 def test_convolution_pooling_and_unfold_second_derivatives_match_torch(torch):
     """A gradient penalty through a CNN: conv2d (groups, stride, dilation, asymmetric 'same'
-    padding via conv1d), avg_pool2d and unfold."""
+    padding via conv1d), avg_pool2d, max pooling with overlapping windows, and unfold."""
     rng = np.random.default_rng(1)
     a, w, b = (
         rng.standard_normal((2, 4, 6, 5)),
@@ -231,6 +231,8 @@ def test_convolution_pooling_and_unfold_second_derivatives_match_torch(torch):
         out = f.avg_pool2d(y.tanh(), 2, ceil_mode=True).sum()
         out = out + f.conv1d(x[:, :, 0], weight[:, :, 0], padding="same", groups=2).pow(2).sum()
         out = out + f.unfold(x, 2, stride=2).sin().sum()
+        out = out + (f.max_pool2d(x * x, 3, stride=2, padding=1) ** 3).sum()  # overlapping
+        out = out + f.adaptive_max_pool2d(x.tanh(), (2, 3)).exp().sum()
         grad = cr.autograd.grad if m is cr else m.autograd.grad
         gx, gw = grad(out, (x, weight), create_graph=True)
         ((gx**2).sum() + (gw**3).sum()).backward()

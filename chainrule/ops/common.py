@@ -110,13 +110,23 @@ class LinearAdjoint(Function):
         out = node.fn.backward(node, grad)
         return out[0] if type(out) is tuple else out
 
+    # An op whose backward is linear in the gradient but whose forward is not the adjoint of
+    # that backward (max pooling routes the gradient to saved argmax positions) names the
+    # adjoint itself: ``backward_adjoint(node, array)`` and ``backward_adjoint_graph(node,
+    # tensor)``.
+
     @staticmethod
     def backward(ctx, grad):
-        return _rerun_forward(ctx.node, grad)
+        node = ctx.node
+        adjoint = getattr(node.fn, "backward_adjoint", None)
+        return adjoint(node, grad) if adjoint is not None else _rerun_forward(node, grad)
 
     @staticmethod
     def backward_graph(ctx, grad):
         node = ctx.node
+        adjoint = getattr(node.fn, "backward_adjoint_graph", None)
+        if adjoint is not None:
+            return adjoint(node, grad)
         return node.fn.apply(grad, *_constants(node), **node.attrs)
 
 

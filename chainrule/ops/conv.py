@@ -563,6 +563,28 @@ class MaxPool2d(Function):
         (index,) = ctx.saved_tensors
         return _scatter_to_planes(ctx.xp, grad, index, ctx.shape, ctx.disjoint)
 
+    # For create_graph: the backward scatters the gradient to the saved argmax positions, a
+    # linear map whose adjoint reads a gradient back at those positions (a gather).
+    backward_graph = staticmethod(linear_backward_graph)
+
+    @staticmethod
+    def backward_adjoint(node, grad):
+        (index,) = node.saved_tensors
+        flat = index.reshape(index.shape[0], index.shape[1], -1)
+        picked = node.xp.take_along_axis(grad.reshape(flat.shape[:2] + (-1,)), flat, 2)
+        return picked.reshape(index.shape)
+
+    @staticmethod
+    def backward_adjoint_graph(node, grad):
+        from chainrule.ops.indexing import take_along_dim
+
+        (index,) = node.saved_tensors
+        flat = index.reshape(index.shape[0], index.shape[1], -1)
+        picked = take_along_dim(
+            grad.reshape(flat.shape[:2] + (-1,)), Tensor._make(flat, node.device), 2
+        )
+        return picked.reshape(index.shape)
+
 
 class MaxPool3d(MaxPool2d):
     """MaxPool2d over (N, C, D, H, W): y[n, c, p] = max of the (kD, kH, kW) window at s p + d i;
@@ -648,6 +670,28 @@ class AdaptiveMaxPool2d(Function):
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
         return _scatter_to_planes(ctx.xp, grad, index, ctx.shape)
+
+    # For create_graph: the backward scatters the gradient to the saved argmax positions, a
+    # linear map whose adjoint reads a gradient back at those positions (a gather).
+    backward_graph = staticmethod(linear_backward_graph)
+
+    @staticmethod
+    def backward_adjoint(node, grad):
+        (index,) = node.saved_tensors
+        flat = index.reshape(index.shape[0], index.shape[1], -1)
+        picked = node.xp.take_along_axis(grad.reshape(flat.shape[:2] + (-1,)), flat, 2)
+        return picked.reshape(index.shape)
+
+    @staticmethod
+    def backward_adjoint_graph(node, grad):
+        from chainrule.ops.indexing import take_along_dim
+
+        (index,) = node.saved_tensors
+        flat = index.reshape(index.shape[0], index.shape[1], -1)
+        picked = take_along_dim(
+            grad.reshape(flat.shape[:2] + (-1,)), Tensor._make(flat, node.device), 2
+        )
+        return picked.reshape(index.shape)
 
 
 class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
