@@ -245,3 +245,16 @@ def test_convolution_pooling_and_unfold_second_derivatives_match_torch(torch):
         theirs = run(torch)
     for ours, ref in zip(run(cr), theirs):
         np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-9)
+
+
+def test_smooth_losses_are_smooth_at_zero_logits(torch):
+    """The second derivative at an exact 0 (where max(z, 0) and |z| have kinks that cancel
+    in softplus): BCE-with-logits at logits 0 gives sigma'(0)/n = 1/(4n), as torch does."""
+    for m in (cr, torch):
+        x = m.zeros(3, dtype=m.float64, requires_grad=True)
+        target = m.tensor([1.0, 0.0, 1.0], dtype=m.float64)
+        loss = m.nn.functional.binary_cross_entropy_with_logits(x, target)
+        grad = cr.autograd.grad if m is cr else m.autograd.grad
+        (g,) = grad(loss, x, create_graph=True)
+        (h,) = grad(g.sum(), x)
+        np.testing.assert_allclose(h.detach().numpy(), [1 / 12] * 3, rtol=1e-12)

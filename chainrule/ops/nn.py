@@ -266,15 +266,10 @@ def _bce_reference(ctx, x, y, w, reduction):
 
 
 def _bce_with_logits_reference(ctx, x, y, w, pos_weight, reduction):
-    sp_neg = _softplus_reference(-x)  # -log sigmoid(x)
+    sp_neg = softplus(-x)  # -log sigmoid(x); smooth at 0 (max(z, 0) + log1p(e^-|z|) has kinks)
     scale = 1.0 if pos_weight is None else (pos_weight - 1) * y + 1
     loss = (1 - y) * x + scale * sp_neg
     return _reduce_reference(loss if w is None else loss * w, reduction)
-
-
-def _softplus_reference(z):
-    """log(1 + e^z) without overflow, in recorded ops: max(z, 0) + log1p(e^-|z|)."""
-    return z.clamp(min=0.0) + ((-z.abs()).exp() + 1.0).log()
 
 
 class BinaryCrossEntropy(Function):

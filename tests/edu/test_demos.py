@@ -15,6 +15,7 @@ NAMES = [
     "initialization",
     "dying-relu",
     "optimizers",
+    "newton",
     "regularization",
     "batchnorm",
     "loss-functions",
@@ -143,6 +144,15 @@ def test_optimizers(tmp_path):
     for losses in (ev["regression_loss"], ev["rosenbrock_loss"]):
         assert set(losses) == {"SGD", "momentum", "RMSprop", "Adam"}
         assert losses["Adam"] < losses["SGD"] and losses["momentum"] < losses["SGD"]
+
+
+def test_newton(tmp_path):
+    ev = _evidence("newton", tmp_path)
+    assert ev["hessian_relative_error"] < 1e-10
+    assert ev["newton_steps"] < 10
+    norms = ev["newton_norms"]
+    # quadratic convergence: once close, each step at least squares the error (roughly)
+    assert norms[-2] < 1e-8 and norms[-1] < 1e-12
 
 
 def test_regularization(tmp_path):

@@ -51,6 +51,10 @@ DEMOS: dict[str, tuple[str, str]] = {
         "optimizers",
         "SGD, momentum, RMSprop and Adam compared on a regression and on Rosenbrock",
     ),
+    "newton": (
+        "newton",
+        "differentiating the gradient gives the Hessian; Newton's method converges in a few steps",
+    ),
     "regularization": (
         "regularization",
         "dropout, weight decay and early stopping each shrink an MLP's train/test gap",
