@@ -258,3 +258,54 @@ def test_smooth_losses_are_smooth_at_zero_logits(torch):
         (g,) = grad(loss, x, create_graph=True)
         (h,) = grad(g.sum(), x)
         np.testing.assert_allclose(h.detach().numpy(), [1 / 12] * 3, rtol=1e-12)
+
+
+# Random chains of ops (one input exactly 0 in every fifth chain, where kinks live): the
+# first and second derivatives against torch's.
+CHAIN_OPS = [
+    lambda m, f, x: x.tanh(),
+    lambda m, f, x: x.sigmoid(),
+    lambda m, f, x: (x * 0.3).exp(),
+    lambda m, f, x: x.sin(),
+    lambda m, f, x: f.softplus(x),
+    lambda m, f, x: f.gelu(x),
+    lambda m, f, x: f.elu(x),
+    lambda m, f, x: f.selu(x),
+    lambda m, f, x: f.logsigmoid(x),
+    lambda m, f, x: x.softmax(-1),
+    lambda m, f, x: x.log_softmax(-1),
+    lambda m, f, x: x.cumsum(-1),
+    lambda m, f, x: f.layer_norm(x, (x.shape[-1],)),
+    lambda m, f, x: x.logsumexp(-1, keepdim=True) * x,
+    lambda m, f, x: x.abs() * x,
+    lambda m, f, x: f.relu(x) * x,
+    lambda m, f, x: (x * x + 1).sqrt(),
+    lambda m, f, x: x / (x * x + 1),
+    lambda m, f, x: x @ x.transpose(0, 1) @ x * 0.3,
+    lambda m, f, x: x / (x.norm(dim=-1, keepdim=True) + 1),
+    lambda m, f, x: m.maximum(x, x.flip(-1) * 0.5),
+    lambda m, f, x: m.where(x > 0, x * x, x),
+    lambda m, f, x: x[[1, 0, 2]] * x,
+]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_chains_match_torch(seed, torch):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((3, 4))
+    if seed % 5 == 0:
+        a[0, 0] = 0.0
+    chain = [CHAIN_OPS[i] for i in rng.integers(0, len(CHAIN_OPS), rng.integers(1, 5))]
+    v = rng.standard_normal((3, 4))
+    results = []
+    for m in (cr, torch):
+        x = m.tensor(a, requires_grad=True)
+        y = x
+        for op in chain:
+            y = op(m, m.nn.functional, y)
+        grad = cr.autograd.grad if m is cr else m.autograd.grad
+        (g,) = grad((y * m.tensor(v)).sum(), x, create_graph=True)
+        h = grad((g * m.tensor(v)).sum(), x)[0] if g.requires_grad else None
+        results.append([g.detach().numpy(), np.zeros((3, 4)) if h is None else h.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)

@@ -629,7 +629,10 @@ class Elu(Function):
     def backward_graph(ctx, grad):
         (x,) = graph_inputs(ctx)[:1]
         alpha, scale, input_scale = ctx.coefs
-        negative = (x.clamp(max=0.0) * input_scale).exp() * (scale * alpha * input_scale)
+        # x masked to 0 where x >= 0 (not clamped): the slope's own derivative is then 0 at
+        # x = 0, as in PyTorch's double backward, while the slope keeps the negative branch.
+        below = x.masked_fill(Tensor._make(x.data >= 0, ctx.device), 0.0)
+        negative = (below * input_scale).exp() * (scale * alpha * input_scale)
         return grad * negative.masked_fill(Tensor._make(x.data > 0, ctx.device), scale)
 
 
