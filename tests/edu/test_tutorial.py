@@ -21,5 +21,6 @@ def test_tutorial_runs(tmp_path, monkeypatch, capsys):
     assert "loss = 0.298371109" in out
     assert "dL/dw5 = 0.082167041" in out
     assert "gradcheck passed" in out
+    assert "Hessian-vector product matches finite differences" in out
     assert (tmp_path / "forward.svg").stat().st_size > 0
     assert (tmp_path / "backward.svg").stat().st_size > 0
