@@ -309,3 +309,42 @@ def test_random_chains_match_torch(seed, torch):
         results.append([g.detach().numpy(), np.zeros((3, 4)) if h is None else h.numpy()])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kind,kwargs,packed",
+    [
+        ("RNN", {"nonlinearity": "relu", "num_layers": 2}, False),
+        ("LSTM", {"bidirectional": True}, False),
+        ("LSTM", {"proj_size": 2}, True),
+        ("GRU", {"num_layers": 2, "bidirectional": True}, True),
+    ],
+)
+def test_recurrent_layers_second_derivatives_match_torch(kind, kwargs, packed, torch):
+    """A gradient penalty through RNN/LSTM/GRU (stacked, bidirectional, projected, packed
+    sequences of different lengths): the fused scans' references against torch."""
+    sd = getattr(torch.nn, kind)(3, 4, batch_first=True, **kwargs).double().state_dict()
+    xs = np.random.default_rng(1).standard_normal((3, 5, 3))
+
+    def run(m):
+        if m is cr:
+            layer = getattr(cr.nn, kind)(3, 4, batch_first=True, **kwargs)
+            layer.load_state_dict({k: cr.tensor(v.numpy()) for k, v in sd.items()})
+            layer = layer.double()
+        else:
+            layer = getattr(m.nn, kind)(3, 4, batch_first=True, **kwargs).double()
+            layer.load_state_dict(sd)
+        x = m.tensor(xs, requires_grad=True)
+        rnn_utils = cr.nn.utils.rnn if m is cr else m.nn.utils.rnn
+        inp = rnn_utils.pack_padded_sequence(x, [5, 3, 2], batch_first=True) if packed else x
+        out = layer(inp)[0]
+        if packed:
+            out = rnn_utils.pad_packed_sequence(out, batch_first=True)[0]
+        params = list(layer.parameters())
+        grad = cr.autograd.grad if m is cr else m.autograd.grad
+        grads = grad((out.tanh() ** 2).sum(), [x] + params, create_graph=True)
+        sum((g * g).sum() for g in grads).backward()
+        return [x.grad.detach().numpy()] + [p.grad.detach().numpy() for p in params]
+
+    for ours, theirs in zip(run(cr), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)

@@ -24,7 +24,7 @@ last valid step, where the reverse pass starts.
 
 from __future__ import annotations
 
-from chainrule.autograd.function import Function
+from chainrule.autograd.function import Function, composite_backward_graph
 from chainrule.tensor import Tensor
 
 # ---------------------------------------------------------------- helpers
@@ -108,6 +108,81 @@ def _weight_grads(ctx, d_gates, states, w_pos: int):
     return dw, db
 
 
+# ---------------------------------------------------------------- references in recorded ops
+# The same recurrences unrolled with chainrule's ops: the differentiable backward
+# (create_graph=True) is their VJP; they are not used for first-order gradients.
+
+
+def _unrolled(ctx, xg, states, cell, valid, reverse):
+    """Run ``cell(x_t, states) -> states`` over time; a sequence past its end keeps its states
+    and outputs zeros. Returns the stacked outputs (L + 1 + extra, N, width) as the fused ops
+    do: every step's first state in time order, then the final states."""
+    from chainrule.ops.elementwise import where
+    from chainrule.ops.movement import cat, stack
+
+    L = xg.shape[0]
+    outputs = [None] * L
+    for t in range(L - 1, -1, -1) if reverse else range(L):
+        new = cell(xg[t], states)
+        if valid is not None:
+            m = Tensor._make(valid[t][:, None], ctx.device)
+            new = tuple(where(m, a, b) for a, b in zip(new, states))
+            outputs[t] = new[0] * m
+        else:
+            outputs[t] = new[0]
+        states = new
+    rows = [stack(outputs, 0)] + [s.unsqueeze(0) for s in states]
+    width = max(r.shape[-1] for r in rows)
+    padded = [
+        r
+        if r.shape[-1] == width
+        else cat([r, r.new_zeros(r.shape[:-1] + (width - r.shape[-1],))], -1)
+        for r in rows
+    ]
+    return cat(padded, 0)
+
+
+def _recurrent(h, w_hh, b_hh):
+    gh = h.matmul(w_hh.transpose(0, 1))
+    return gh if b_hh is None else gh + b_hh
+
+
+def _rnn_reference(ctx, xg, h0, w_hh, b_hh, nonlinearity="tanh", valid=None, reverse=False):
+    def cell(x, states):
+        a = x + _recurrent(states[0], w_hh, b_hh)
+        return ((a.relu() if nonlinearity == "relu" else a.tanh()),)
+
+    return _unrolled(ctx, xg, (h0,), cell, valid, reverse)
+
+
+def _lstm_reference(ctx, xg, h0, c0, w_hh, b_hh, w_hr=None, valid=None, reverse=False):
+    H = c0.shape[-1]
+
+    def cell(x, states):
+        h, c = states
+        a = x + _recurrent(h, w_hh, b_hh)
+        i, f, g, o = (a[:, k * H : (k + 1) * H] for k in range(4))
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        m = o.sigmoid() * c.tanh()
+        return (m if w_hr is None else m.matmul(w_hr.transpose(0, 1))), c
+
+    return _unrolled(ctx, xg, (h0, c0), cell, valid, reverse)
+
+
+def _gru_reference(ctx, xg, h0, w_hh, b_hh, valid=None, reverse=False):
+    H = h0.shape[-1]
+
+    def cell(x, states):
+        (h,) = states
+        gh = _recurrent(h, w_hh, b_hh)
+        r = (x[:, :H] + gh[:, :H]).sigmoid()
+        z = (x[:, H : 2 * H] + gh[:, H : 2 * H]).sigmoid()
+        n = (x[:, 2 * H :] + r * gh[:, 2 * H :]).tanh()
+        return (n + z * (h - n),)
+
+    return _unrolled(ctx, xg, (h0,), cell, valid, reverse)
+
+
 # ---------------------------------------------------------------- Functions
 
 
@@ -161,6 +236,8 @@ class RNNScan(Function):
         dw, db = _weight_grads(ctx, d_pre, states, 2)
         dxg = _in_time_order(d_pre, ctx.reverse) if ctx.needs_input_grad[0] else None
         return dxg, dh, dw, db
+
+    backward_graph = composite_backward_graph(_rnn_reference)
 
 
 class LSTMScan(Function):
@@ -306,6 +383,8 @@ class LSTMScan(Function):
             dw_hr = dh_all.reshape(-1, P).T @ projected.reshape(-1, H)
         return dxg, dh, dc, dw, db, dw_hr
 
+    backward_graph = composite_backward_graph(_lstm_reference)
+
 
 class GRUScan(Function):
     """r, z = sig(xg_t + h W_hh^T + b_hh) (their parts); n = tanh(xg_n + r (h W_hn^T + b_hn));
@@ -374,6 +453,8 @@ class GRUScan(Function):
         dw, db = _weight_grads(ctx, d_h, states, 2)
         dxg = _in_time_order(d_x, ctx.reverse) if ctx.needs_input_grad[0] else None
         return dxg, dh, dw, db
+
+    backward_graph = composite_backward_graph(_gru_reference)
 
 
 # ---------------------------------------------------------------- public functions
