@@ -119,7 +119,7 @@ class LinearAdjoint(Function):
     def backward(ctx, grad):
         node = ctx.node
         adjoint = getattr(node.fn, "backward_adjoint", None)
-        return adjoint(node, grad) if adjoint is not None else _rerun_forward(node, grad)
+        return adjoint(node, grad) if adjoint is not None else rerun_forward(node, grad)
 
     @staticmethod
     def backward_graph(ctx, grad):
@@ -135,13 +135,14 @@ def _constants(node) -> tuple:
     return tuple(x.detach() if isinstance(x, Tensor) else x for x in node.inputs[1:])
 
 
-def _rerun_forward(node, x):
-    """``node``'s op applied to the array x with the node's other inputs and attributes."""
+def rerun_forward(node, x, **overrides):
+    """``node``'s op applied to the array x with the node's other inputs and attributes
+    (``overrides`` replacing some of the attributes)."""
     from chainrule.autograd.function import Context
 
     ctx = Context(node.fn, (False,) * len(node.inputs), node.device, recording=False)
     others = tuple(t.data if isinstance(t, Tensor) else t for t in node.inputs[1:])
-    out = node.fn.forward(ctx, x, *others, **node.attrs)
+    out = node.fn.forward(ctx, x, *others, **{**node.attrs, **overrides})
     return out[0] if type(out) is tuple else out
 
 

@@ -23,6 +23,7 @@ from chainrule.ops.common import (
     linear_backward_graph,
     normalize_dim,
     normalize_dims,
+    rerun_forward,
 )
 from chainrule.tensor import Tensor
 
@@ -347,6 +348,17 @@ class Pad(Function):
         out[ctx.kept] = kept
         return out
 
+    # create_graph: cropping's adjoint is padding with zeros (not with ``value``)
+    backward_graph = staticmethod(linear_backward_graph)
+
+    @staticmethod
+    def backward_adjoint(node, grad):
+        return rerun_forward(node, grad, value=0)
+
+    @staticmethod
+    def backward_adjoint_graph(node, grad):
+        return Pad.apply(grad, widths=node.attrs["widths"], value=0)
+
 
 class PadIndexed(Function):
     """y = x extended at the edges of some dims by copies of its own elements (reflect,
@@ -375,6 +387,8 @@ class PadIndexed(Function):
             scatter_add(xp, g, _along(axis, index), grad)
             grad = g
         return grad
+
+    backward_graph = staticmethod(linear_backward_graph)
 
 
 class Clone(Function):

@@ -690,6 +690,8 @@ class Hardsigmoid(Function):
         (inside,) = ctx.saved_tensors
         return grad * inside / 6
 
+    backward_graph = staticmethod(piecewise_linear_backward_graph)
+
 
 class Hardswish(Function):
     """y = x min(max(x + 3, 0), 6) / 6;
@@ -709,6 +711,14 @@ class Hardswish(Function):
         (x,) = ctx.saved_tensors
         slope = xp.where(x <= -3, 0, xp.where(x < 3, x / 3 + 0.5, 1))
         return grad * slope.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (x,) = graph_inputs(ctx)
+        slope = (x / 3 + 0.5).masked_fill(
+            Tensor._make(ctx.xp.asarray(x.data <= -3), ctx.device), 0.0
+        )
+        return grad * slope.masked_fill(Tensor._make(ctx.xp.asarray(x.data >= 3), ctx.device), 1.0)
 
 
 # ---------------------------------------------------------------- public functions

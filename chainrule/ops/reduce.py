@@ -196,6 +196,24 @@ class MaxDim(Function):
         out = xp.where(positions == index, grad.reshape(index.shape), grad.dtype.type(0))
         return out.reshape(shape)
 
+    # create_graph: the backward puts the gradient at the index; its adjoint reads it there
+    backward_graph = staticmethod(linear_backward_graph)
+
+    @staticmethod
+    def backward_adjoint(node, grad):
+        (index,) = node.saved_tensors
+        x1 = grad.reshape(index.shape[: node.axis] + (node.length,) + index.shape[node.axis + 1 :])
+        return node.xp.take_along_axis(x1, index, axis=node.axis).reshape(node.out_shape)
+
+    @staticmethod
+    def backward_adjoint_graph(node, grad):
+        from chainrule.ops.indexing import take_along_dim
+
+        (index,) = node.saved_tensors
+        x1 = grad.reshape(index.shape[: node.axis] + (node.length,) + index.shape[node.axis + 1 :])
+        picked = take_along_dim(x1, Tensor._make(index, node.device), node.axis)
+        return picked.reshape(node.out_shape)
+
 
 class MinDim(MaxDim):
     """(y, i) = the min of x along one dim and its index;  dy/dx = 1 at the index i, else 0."""
@@ -221,6 +239,7 @@ def _select_forward(ctx, x, axis, keepdim, pick):
         out_shape = index.shape
     else:
         out_shape = _reduced_shape(x.shape, (axis,))
+    ctx.out_shape = out_shape
     return values.reshape(out_shape), index.reshape(out_shape).astype(xp.int64)
 
 
